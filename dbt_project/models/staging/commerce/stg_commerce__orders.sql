@@ -1,0 +1,135 @@
+with
+
+order_rows as (
+    select * from {{ source('commerce', 'shopify_orders') }}
+),
+
+country_aliases as (
+    select * from {{ ref('country_aliases') }}
+),
+
+header_rows as (
+    select
+        *,
+        {#- an order's first row carries the order-level fields; when the order is in several
+            exports the latest load wins (statuses and refunds change after the sale) #}
+        row_number() over (
+            partition by trim(name)
+            order by
+                case when financial_status is not null or total is not null then 0 else 1 end,
+                _loaded_at desc,
+                _load_id desc,
+                _source_file desc,
+                _line_number
+        ) as header_rank,
+        count(*) over (partition by trim(name)) as raw_row_count
+    from order_rows
+    where nullif(trim(name), '') is not null
+),
+
+typed as (
+    select
+        trim(header_rows.name) as order_name,
+        nullif(trim(id), '') as order_id,
+        {{ klant.normalize_email('email') }} as email,
+        lower(nullif(trim(financial_status), '')) as financial_status,
+        lower(nullif(trim(fulfillment_status), '')) as fulfillment_status,
+        case lower(trim(accepts_marketing))
+            when 'yes' then true
+            when 'no' then false
+        end as accepts_marketing,
+        upper(nullif(trim(currency), '')) as currency,
+        {{ klant.parse_decimal('subtotal') }} as subtotal,
+        {{ klant.parse_decimal('shipping') }} as shipping,
+        {{ klant.parse_decimal('taxes') }} as taxes,
+        {{ klant.parse_decimal('total') }} as total,
+        nullif(trim(discount_code), '') as discount_code,
+        {{ klant.parse_decimal('discount_amount') }} as discount_amount,
+        {{ klant.parse_decimal('refunded_amount') }} as refunded_amount,
+        nullif(trim(shipping_method), '') as shipping_method,
+        {{ klant.parse_timestamp('created_at', 'shopify') }} as created_at,
+        {{ klant.parse_timestamp('paid_at', 'shopify') }} as paid_at,
+        {{ klant.parse_timestamp('fulfilled_at', 'shopify') }} as fulfilled_at,
+        {{ klant.parse_timestamp('cancelled_at', 'shopify') }} as cancelled_at,
+        nullif(trim(billing_name), '') as billing_name,
+        nullif(trim(billing_street), '') as billing_street,
+        nullif(trim(billing_city), '') as billing_city,
+        nullif(trim(billing_zip), '') as billing_zip,
+        nullif(trim(billing_country), '') as billing_country,
+        billing_countries.country_code as billing_country_code,
+        nullif(trim(billing_phone), '') as billing_phone,
+        {{ klant.normalize_phone('billing_phone', 'billing_countries.calling_code') }}
+            as billing_phone_e164,
+        nullif(trim(shipping_country), '') as shipping_country,
+        shipping_countries.country_code as shipping_country_code,
+        nullif(trim(phone), '') as phone,
+        {{ klant.normalize_phone(
+            'phone',
+            'coalesce(billing_countries.calling_code, shipping_countries.calling_code)'
+        ) }} as phone_e164,
+        nullif(trim(payment_method), '') as payment_method,
+        nullif(trim(source), '') as order_source,
+        nullif(trim(tags), '') as tags,
+        nullif(trim(risk_level), '') as risk_level,
+        raw_row_count,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from header_rows
+    left join country_aliases as billing_countries
+        on lower(billing_countries.alias) = lower(trim(header_rows.billing_country))
+    left join country_aliases as shipping_countries
+        on lower(shipping_countries.alias) = lower(trim(header_rows.shipping_country))
+    where header_rows.header_rank = 1
+),
+
+final as (
+    select
+        order_name,
+        order_id,
+        email,
+        {{ klant.is_valid_email('email') }} as is_email_valid,
+        financial_status,
+        fulfillment_status,
+        accepts_marketing,
+        currency,
+        subtotal,
+        shipping,
+        taxes,
+        total,
+        discount_code,
+        discount_amount,
+        refunded_amount,
+        shipping_method,
+        created_at,
+        paid_at,
+        fulfilled_at,
+        cancelled_at,
+        billing_name,
+        billing_street,
+        billing_city,
+        billing_zip,
+        billing_country,
+        billing_country_code,
+        billing_phone,
+        billing_phone_e164,
+        {{ klant.is_valid_phone('billing_phone_e164') }} as is_billing_phone_valid,
+        shipping_country,
+        shipping_country_code,
+        phone,
+        phone_e164,
+        {{ klant.is_valid_phone('phone_e164') }} as is_phone_valid,
+        payment_method,
+        order_source,
+        tags,
+        risk_level,
+        raw_row_count,
+        _load_id,
+        _source_file,
+        _line_number,
+        _loaded_at
+    from typed
+)
+
+select * from final

@@ -1,0 +1,8 @@
+"""Great Expectations suites, one module per published table; SUITES maps table -> builder."""
+
+from expectations import dim_person_identifiers, dim_profiles
+
+SUITES = {
+    dim_profiles.TABLE: dim_profiles.build_suite,
+    dim_person_identifiers.TABLE: dim_person_identifiers.build_suite,
+}

@@ -1,0 +1,185 @@
+"""What each landing source looks like: its folder, file format, columns and row rules."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def snake_case(name: str) -> str:
+    """Turn a header or JSON key into a raw column name: 'Country/Region' -> 'country_region'."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())  # camelCase -> camel_Case
+    column = _NON_WORD.sub("_", spaced.lower()).strip("_")
+    if column and column[0].isdigit():
+        column = f"c_{column}"
+    return column
+
+
+def _hubspot_time(text: str) -> datetime:
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"not a HubSpot timestamp (YYYY-MM-DD HH:MM): {text!r}")
+
+
+def _shopify_time(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+
+
+def _iso_time(text: str) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a UTC offset: {text!r}")
+    return parsed
+
+
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _decimal(text: str) -> str:
+    if not _DECIMAL.match(text):
+        raise ValueError(f"not a number: {text!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A landing source: where its files land and the rules a row must pass to load."""
+
+    name: str
+    table: str
+    file_format: Literal["csv", "jsonl"]
+    patterns: tuple[str, ...]
+    columns: tuple[str, ...]
+    required_columns: tuple[str, ...]
+    required_values: tuple[str, ...] = ()
+    typed_values: dict[str, object] = field(default_factory=dict)
+    json_keys: dict[str, str] = field(default_factory=dict)
+    allowed_values: dict[str, frozenset[str]] = field(default_factory=dict)
+    one_of: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def folder(self) -> str:
+        return self.name
+
+
+CRM_COLUMNS = tuple(
+    snake_case(h)
+    for h in (
+        "Record ID", "First Name", "Last Name", "Email", "Phone Number", "Mobile Phone Number",
+        "Company Name", "Job Title", "Street Address", "City", "Postal Code", "Country/Region",
+        "Create Date", "Last Modified Date", "Lifecycle Stage", "Lead Status",
+        "Marketing email opt-in",
+    )
+)  # fmt: skip
+
+SHOPIFY_COLUMNS = tuple(
+    snake_case(h)
+    for h in (
+        "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at",
+        "Accepts Marketing", "Currency", "Subtotal", "Shipping", "Taxes", "Total",
+        "Discount Code", "Discount Amount", "Shipping Method", "Created at",
+        "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem compare at price",
+        "Lineitem sku", "Lineitem requires shipping", "Lineitem taxable",
+        "Lineitem fulfillment status", "Billing Name", "Billing Street", "Billing Address1",
+        "Billing Address2", "Billing Company", "Billing City", "Billing Zip", "Billing Province",
+        "Billing Country", "Billing Phone", "Shipping Name", "Shipping Street",
+        "Shipping Address1", "Shipping Address2", "Shipping Company", "Shipping City",
+        "Shipping Zip", "Shipping Province", "Shipping Country", "Shipping Phone", "Notes",
+        "Cancelled at", "Payment Method", "Refunded Amount", "Vendor", "Id", "Tags",
+        "Risk Level", "Source", "Lineitem discount", "Phone",
+    )
+)  # fmt: skip
+
+SEGMENT_KEYS = {
+    "messageId": "message_id",
+    "type": "type",
+    "event": "event",
+    "name": "name",
+    "anonymousId": "anonymous_id",
+    "userId": "user_id",
+    "timestamp": "timestamp",
+    "sentAt": "sent_at",
+    "receivedAt": "received_at",
+    "channel": "channel",
+    "traits": "traits",
+    "properties": "properties",
+    "context": "context",
+}
+
+CRM = SourceSpec(
+    name="crm",
+    table="crm_contacts",
+    file_format="csv",
+    patterns=("*.csv",),
+    columns=CRM_COLUMNS,
+    required_columns=(
+        "record_id",
+        "first_name",
+        "last_name",
+        "email",
+        "phone_number",
+        "create_date",
+        "last_modified_date",
+    ),  # fmt: skip
+    required_values=("record_id",),
+    typed_values={"create_date": _hubspot_time, "last_modified_date": _hubspot_time},
+)
+
+COMMERCE = SourceSpec(
+    name="commerce",
+    table="shopify_orders",
+    file_format="csv",
+    patterns=("*.csv",),
+    columns=SHOPIFY_COLUMNS,
+    required_columns=(
+        "name",
+        "email",
+        "financial_status",
+        "currency",
+        "total",
+        "created_at",
+        "lineitem_quantity",
+        "lineitem_name",
+        "lineitem_price",
+    ),  # fmt: skip
+    required_values=("name", "created_at"),
+    typed_values={
+        "created_at": _shopify_time,
+        "paid_at": _shopify_time,
+        "cancelled_at": _shopify_time,
+        "subtotal": _decimal,
+        "shipping": _decimal,
+        "taxes": _decimal,
+        "total": _decimal,
+        "discount_amount": _decimal,
+        "refunded_amount": _decimal,
+        "lineitem_quantity": _decimal,
+        "lineitem_price": _decimal,
+    },
+)
+
+WEB = SourceSpec(
+    name="web",
+    table="web_events",
+    file_format="jsonl",
+    patterns=("*.jsonl", "*.json"),
+    columns=tuple(SEGMENT_KEYS.values()),
+    required_columns=(),
+    required_values=("message_id", "type", "timestamp"),
+    typed_values={"timestamp": _iso_time},
+    json_keys=SEGMENT_KEYS,
+    allowed_values={
+        "type": frozenset({"identify", "track", "page", "screen", "group", "alias"}),
+    },
+    one_of=(("anonymous_id", "user_id"),),
+)
+
+SOURCES: tuple[SourceSpec, ...] = (CRM, WEB, COMMERCE)
+SOURCES_BY_NAME = {spec.name: spec for spec in SOURCES}

@@ -1,0 +1,57 @@
+"""Dagster resources: klant's paths, configurable from the environment."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from klant.settings import DEFAULT_LANDING_DIR, DEFAULT_WAREHOUSE_DIR, Settings
+
+
+class KlantConfig(dg.ConfigurableResource):
+    """Landing folder and warehouse folder (KLANT_LANDING_DIR, KLANT_WAREHOUSE_DIR)."""
+
+    landing_dir: str = str(DEFAULT_LANDING_DIR)
+    warehouse_dir: str = str(DEFAULT_WAREHOUSE_DIR)
+
+    @classmethod
+    def from_env(cls) -> KlantConfig:
+        settings = Settings.from_env()
+        return cls(landing_dir=str(settings.landing_dir), warehouse_dir=str(settings.warehouse_dir))
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(
+            landing_dir=Path(self.landing_dir).resolve(),
+            warehouse_dir=Path(self.warehouse_dir).resolve(),
+        )
+
+    @contextlib.contextmanager
+    def build_db(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection to the build file, closed on exit so dbt can open it next."""
+        path = self.settings.build_db
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path))
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def dbt_resource() -> dg.ConfigurableResource:
+    from dagster_dbt import DbtCliResource
+
+    from klant.transform import dbt_project
+
+    return DbtCliResource(
+        dbt_executable=str(Path(sys.executable).with_name("dbt")),  # the venv's, PATH or not
+        project_dir=dbt_project,
+        profiles_dir=str(dbt_project.profiles_dir),
+        target=os.environ.get("KLANT_DBT_TARGET", "duckdb"),
+    )

@@ -1,0 +1,43 @@
+"""Paths and switches that klant reads from the environment, with working defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DEFAULT_LANDING_DIR = REPO_ROOT / "seeds"
+DEFAULT_WAREHOUSE_DIR = REPO_ROOT / "warehouse"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where klant reads exports and writes its warehouse; one place for every path."""
+
+    landing_dir: Path
+    warehouse_dir: Path
+
+    @property
+    def build_db(self) -> Path:
+        """The DuckDB file the pipeline writes (raw, staging, identity, marts)."""
+        return self.warehouse_dir / "build.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.warehouse_dir / "published"
+
+    @property
+    def published_db(self) -> Path:
+        """The path readers open: a symlink to the last build that passed its audit."""
+        return self.published_dir / "klant.duckdb"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            landing_dir=Path(os.environ.get("KLANT_LANDING_DIR", DEFAULT_LANDING_DIR)).resolve(),
+            warehouse_dir=Path(
+                os.environ.get("KLANT_WAREHOUSE_DIR", DEFAULT_WAREHOUSE_DIR)
+            ).resolve(),
+        )

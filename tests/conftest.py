@@ -1,0 +1,50 @@
+"""Shared fixtures: a temporary warehouse and landing folder per test, PostgreSQL when present."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from klant.settings import REPO_ROOT, Settings
+
+SEEDS = REPO_ROOT / "seeds"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """An empty landing folder and warehouse under tmp_path, exported to the environment."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    landing.mkdir()
+    monkeypatch.setenv("KLANT_LANDING_DIR", str(landing))
+    monkeypatch.setenv("KLANT_WAREHOUSE_DIR", str(warehouse))
+    return Settings(landing_dir=landing, warehouse_dir=warehouse)
+
+
+def copy_sample_exports(landing: Path) -> None:
+    """The committed sample exports, as a business would drop them in the landing folder."""
+    for source in ("crm", "web", "commerce"):
+        shutil.copytree(SEEDS / source, landing / source)
+
+
+def postgres_dsn(dbname: str = "postgres") -> str:
+    host = os.environ.get("KLANT_PG_HOST", "127.0.0.1")
+    port = os.environ.get("KLANT_PG_PORT", "5432")
+    user = os.environ.get("KLANT_PG_USER", "postgres")
+    return f"host={host} port={port} user={user} dbname={dbname} connect_timeout=5"
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> str:
+    """Skip without a server; with KLANT_REQUIRE_POSTGRES=1 (CI) a missing server fails."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(postgres_dsn()).close()
+    except psycopg2.OperationalError as error:
+        if os.environ.get("KLANT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"KLANT_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {postgres_dsn()} ({error})")
+    return postgres_dsn()

@@ -1,0 +1,75 @@
+"""The GX gate on DuckDB: one bad row in a build table fails it."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from expectations import SUITES
+from klant.audit import ERROR, WARN, validate_table
+
+GOOD_ROWS = """
+    select * from (values
+        ('kp_1', 'Anna', 'anna@example.com', '+31612345678', 2, 120.50,
+         timestamp '2026-01-01', timestamp '2026-03-01'),
+        ('kp_2', 'Bram', 'bram@example.nl', null, 0, 0.00,
+         timestamp '2026-02-01', timestamp '2026-02-01'),
+        ('kp_3', 'Cas', 'cas@example.de', '+4915123456789', 1, 35.00,
+         timestamp '2026-02-03', timestamp '2026-05-01')
+    ) as t(person_id, first_name, email, phone, order_count, revenue, first_seen_at, last_seen_at)
+"""
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    con.execute("create schema marts")
+    con.execute(f"create table marts.dim_profiles as {GOOD_ROWS}")
+    yield con
+    con.close()
+
+
+def test_a_good_build_passes(con):
+    outcome = validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"])
+    assert outcome.passed, outcome.failures
+    assert outcome.rows == 3 and outcome.evaluated >= 8
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "expectation"),
+    [
+        ("('kp_1', 'Dup', 'd@example.com', null, 0, 0, null, null)",
+         "expect_column_values_to_be_unique"),
+        ("(null, 'NoId', 'n@example.com', null, 0, 0, null, null)",
+         "expect_column_values_to_not_be_null"),
+        ("('kp_9', 'Bad', 'not-an-email', null, 0, 0, null, null)",
+         "expect_column_values_to_match_regex"),
+        ("('kp_9', 'Neg', 'neg@example.com', null, 1, -5, null, null)",
+         "expect_column_values_to_be_between"),
+        ("('kp_9', 'Time', 't@example.com', null, 0, 0, "
+         "timestamp '2026-05-01', timestamp '2026-01-01')",
+         "expect_column_pair_values_a_to_be_greater_than_b"),
+    ],
+)  # fmt: skip
+def test_one_bad_row_fails_the_gate(con, bad_row: str, expectation: str):
+    con.execute(f"insert into marts.dim_profiles values {bad_row}")
+    outcome = validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"])
+    assert not outcome.passed
+    assert outcome.severity == ERROR
+    assert [f["expectation"] for f in outcome.blocking_failures] == [expectation]
+
+
+def test_an_empty_table_fails(con):
+    con.execute("delete from marts.dim_profiles")
+    outcome = validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"])
+    assert outcome.severity == ERROR
+    assert "expect_table_row_count_to_be_between" in [
+        f["expectation"] for f in outcome.blocking_failures
+    ]
+
+
+def test_a_warning_does_not_block(con):
+    con.execute("update marts.dim_profiles set email = null where person_id <> 'kp_1'")
+    outcome = validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"])
+    assert not outcome.passed
+    assert outcome.severity == WARN and outcome.blocking_failures == []

@@ -1,0 +1,86 @@
+"""The Dagster definitions: lineage from raw to publish, checks, schedule and sensor."""
+
+import dagster as dg
+import pytest
+
+from klant.definitions import defs
+from klant.resources import KlantConfig
+from klant.settings import Settings
+
+
+def ancestors(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen, todo = set(), [key]
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                todo.append(parent)
+    return seen
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return defs.resolve_asset_graph()
+
+
+def test_lineage_runs_from_raw_to_publish(graph):
+    key = dg.AssetKey
+    publish_upstream = ancestors(graph, key(["published"]))
+    chain = [
+        key(["raw", "crm_contacts"]),
+        key(["raw", "web_events"]),
+        key(["raw", "shopify_orders"]),
+        key(["staging", "stg_crm__contacts"]),
+        key(["staging", "stg_web__events"]),
+        key(["staging", "stg_commerce__orders"]),
+        key(["marts", "dim_person_identifiers"]),
+        key(["marts", "dim_profiles"]),
+        key(["segments", "repeat_customers"]),
+    ]
+    assert set(chain) <= publish_upstream
+    assert key(["raw", "crm_contacts"]) in ancestors(graph, key(["marts", "dim_profiles"]))
+    assert key(["marts", "dim_profiles"]) in ancestors(graph, key(["segments", "repeat_customers"]))
+
+
+def test_assets_are_grouped_by_domain(graph):
+    groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
+    assert {"ingest", "staging", "identity", "profiles", "segments", "publish"} <= groups
+
+
+def test_gx_suites_are_blocking_checks(graph):
+    checks = {key.name: graph.get_check_spec(key) for key in graph.asset_check_keys}
+    assert checks["gx_dim_profiles"].asset_key == dg.AssetKey(["marts", "dim_profiles"])
+    assert checks["gx_dim_profiles"].blocking
+    assert checks["gx_dim_person_identifiers"].blocking
+
+
+def test_jobs_schedule_and_sensor(graph):
+    assert defs.resolve_job_def("klant_full")
+    assert defs.resolve_job_def("klant_ingest")
+    schedule = defs.resolve_schedule_def("klant_daily")
+    assert schedule.cron_schedule == "0 3 * * *"
+    assert defs.resolve_sensor_def("klant_new_landing_files")
+
+
+def test_the_sensor_starts_a_run_only_for_new_or_changed_files(settings: Settings):
+    sensor = defs.resolve_sensor_def("klant_new_landing_files")
+    resources = {"klant": KlantConfig.from_env()}
+
+    def evaluate(cursor):
+        context = dg.build_sensor_context(cursor=cursor, resources=resources)
+        return sensor(context), context.cursor
+
+    result, cursor = evaluate(None)
+    assert isinstance(result, dg.SkipReason)  # an empty landing folder
+
+    (settings.landing_dir / "crm").mkdir()
+    (settings.landing_dir / "crm" / "contacts.csv").write_text("Record ID\n1\n")
+    result, cursor = evaluate(cursor)
+    assert isinstance(result, dg.RunRequest)
+
+    result, cursor = evaluate(cursor)
+    assert isinstance(result, dg.SkipReason)  # nothing new since
+
+    (settings.landing_dir / "crm" / "more.csv").write_text("Record ID\n2\n")
+    result, cursor = evaluate(cursor)
+    assert isinstance(result, dg.RunRequest)

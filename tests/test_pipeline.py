@@ -1,0 +1,236 @@
+"""End to end: the sample exports through the full Dagster job into the published store.
+
+The tests in this module share one warehouse and run in file order: a first run, a second run
+with no new files (while another process reads), then a build that fails its audit.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+import textwrap
+from collections import defaultdict
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+import pytest
+
+from klant.definitions import build_definitions
+from klant.publish import current_build
+from klant.settings import Settings
+from tests.conftest import SEEDS, copy_sample_exports
+
+pytestmark = pytest.mark.slow
+
+# Identity quality on the sample, measured over every web event, order and CRM record, against
+# the generator's ground truth. Records only link through identifiers they share, so a person
+# whose CRM contact and orders carry different emails and phones can not be joined: that, and
+# nothing else, is what these bounds allow for.
+MIN_PAIRWISE_PRECISION = 0.995  # of record pairs klant puts together, share truly together
+MIN_PAIRWISE_RECALL = 0.97  # of record pairs truly together, share klant puts together
+MAX_PERSON_COUNT_ERROR = 0.03  # |profiles - true persons| / true persons
+MIN_RECORD_COVERAGE = 0.97  # records of known persons that resolve to some person
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    defs: dg.Definitions
+
+    def run(self, job: str = "klant_full") -> dg.ExecuteInProcessResult:
+        return self.defs.resolve_job_def(job).execute_in_process(raise_on_error=False)
+
+    def published(self):
+        return duckdb.connect(str(self.settings.published_db), read_only=True)
+
+    def build(self, read_only: bool = True):
+        return duckdb.connect(str(self.settings.build_db), read_only=read_only)
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("pipeline")
+    settings = Settings(landing_dir=root / "landing", warehouse_dir=root / "warehouse")
+    copy_sample_exports(settings.landing_dir)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KLANT_LANDING_DIR", str(settings.landing_dir))
+        env.setenv("KLANT_WAREHOUSE_DIR", str(settings.warehouse_dir))
+        yield Pipeline(settings, build_definitions())
+
+
+def read_truth(name: str) -> list[dict[str, str]]:
+    with (SEEDS / "ground_truth" / name).open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def published_tables(con) -> dict[str, list[tuple]]:
+    """Every published table's rows, sorted, keyed by schema.table (the build table excluded)."""
+    names = con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_name not like 'klant_%' order by 1"
+    ).fetchall()
+    return {n: sorted(con.execute(f"select * from {n}").fetchall(), key=repr) for (n,) in names}
+
+
+def test_first_run_publishes_one_profile_per_person(pipeline: Pipeline):
+    result = pipeline.run()
+    assert result.success
+    assert current_build(pipeline.settings) is not None
+
+    with pipeline.published() as con:
+        rows, distinct = con.execute(
+            "select count(*), count(distinct person_id) from dim_profiles"
+        ).fetchone()
+    assert rows == distinct > 0
+
+    truth_persons = {p["person_key"] for p in read_truth("people.csv") if p["kind"] == "person"}
+    error = abs(rows - len(truth_persons)) / len(truth_persons)
+    assert error <= MAX_PERSON_COUNT_ERROR, (rows, len(truth_persons))
+
+
+def _pairs(groups: dict[str, set[str]]) -> int:
+    return sum(len(g) * (len(g) - 1) // 2 for g in groups.values())
+
+
+def test_identity_matches_the_ground_truth(pipeline: Pipeline):
+    persons = {p["person_key"] for p in read_truth("people.csv") if p["kind"] == "person"}
+    truth = {
+        (r["source"], r["record_key"]): r["person_key"]
+        for r in read_truth("records.csv")
+        if "malformed" not in r["flags"] and r["person_key"] in persons
+    }
+    with pipeline.build() as con:
+        resolved = con.execute(
+            "select source, record_key, person_id from intermediate.int_records_resolved"
+        ).fetchall()
+    predicted = {(s, k): p for s, k, p in resolved if p is not None and (s, k) in truth}
+    coverage = len(predicted) / len(truth)
+    print(f"records of known persons resolved to a person: {coverage:.4f}")
+    assert coverage >= MIN_RECORD_COVERAGE
+
+    by_pred, by_true, both = defaultdict(set), defaultdict(set), defaultdict(set)
+    for record, person in predicted.items():
+        by_pred[person].add(record)
+        by_true[truth[record]].add(record)
+        both[(person, truth[record])].add(record)
+    together = _pairs(both)
+    precision = together / max(_pairs(by_pred), 1)
+    recall = together / max(_pairs(by_true), 1)
+    print(f"pairwise precision {precision:.4f}, recall {recall:.4f}")
+    assert precision >= MIN_PAIRWISE_PRECISION
+    assert recall >= MIN_PAIRWISE_RECALL
+
+
+READER = textwrap.dedent(
+    """
+    import json, sys, time, duckdb
+    path, stop = sys.argv[1], sys.argv[2]
+    import os
+    reads, errors, builds = 0, [], set()
+    while not os.path.exists(stop):
+        try:
+            con = duckdb.connect(path, read_only=True)
+            ids = con.execute("select build_id from klant_build").fetchall()
+            n = con.execute("select count(*) from dim_profiles").fetchone()[0]
+            con.close()
+            reads += 1
+            builds.update(i for (i,) in ids)
+            if len(ids) != 1 or n == 0:
+                errors.append(f"bad read: {ids} {n}")
+        except Exception as error:
+            errors.append(repr(error))
+        time.sleep(0.05)
+    print(json.dumps({"reads": reads, "errors": errors, "builds": sorted(builds)}))
+    """
+)
+
+
+def test_second_run_loads_nothing_and_publishes_identical_tables(pipeline: Pipeline, tmp_path):
+    with pipeline.published() as con:
+        before = published_tables(con)
+        first_build = con.execute("select build_id from klant_build").fetchone()[0]
+    with pipeline.build() as con:
+        raw_before = con.execute("select count(*) from raw.load_ledger").fetchone()[0]
+
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(pipeline.settings.published_db), str(stop)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        result = pipeline.run()
+    finally:
+        stop.touch()
+        report = json.loads(reader.communicate(timeout=60)[0])
+    assert result.success
+
+    # no new raw rows: every ingest asset loaded 0 rows and skipped every file
+    for event in result.get_asset_materialization_events():
+        key = event.asset_key.path
+        if key[0] == "raw":
+            metadata = event.materialization.metadata
+            assert metadata["rows_loaded"].value == 0, key
+            assert metadata["files_loaded"].value == 0, key
+    with pipeline.build() as con:
+        assert con.execute("select count(*) from raw.load_ledger").fetchone()[0] == raw_before
+
+    with pipeline.published() as con:
+        after = published_tables(con)
+        second_build = con.execute("select build_id from klant_build").fetchone()[0]
+    assert second_build != first_build
+    assert after.keys() == before.keys()
+    for table in before:
+        assert after[table] == before[table], table
+
+    # the reader in another process was never blocked, never failed, saw whole builds only
+    assert report["errors"] == []
+    assert report["reads"] > 0
+    assert set(report["builds"]) <= {first_build, second_build}
+
+
+def test_a_build_that_fails_its_audit_is_not_published(pipeline: Pipeline):
+    with pipeline.published() as con:
+        good_build = con.execute("select build_id from klant_build").fetchone()[0]
+        good_rows = published_tables(con)
+    # a bad build: a person id duplicated in the profile table
+    with pipeline.build(read_only=False) as con:
+        con.execute("insert into marts.dim_profiles select * from marts.dim_profiles limit 1")
+
+    audit_and_publish = dg.define_asset_job(
+        "audit_and_publish",
+        selection=dg.AssetSelection.assets(["published"])
+        | dg.AssetSelection.checks_for_assets(dg.AssetKey(["marts", "dim_profiles"])),
+        executor_def=dg.in_process_executor,
+    )
+    defs = dg.Definitions.merge(pipeline.defs, dg.Definitions(jobs=[audit_and_publish]))
+    result = defs.resolve_job_def("audit_and_publish").execute_in_process(raise_on_error=False)
+
+    evaluations = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    gx = next(e for e in evaluations if e.check_name == "gx_dim_profiles")
+    assert not gx.passed
+    failures = gx.metadata["failures"].value
+    assert [f["expectation"] for f in failures] == ["expect_column_values_to_be_unique"]
+    assert not any(
+        e.asset_key == dg.AssetKey(["published"]) for e in result.get_asset_materialization_events()
+    )
+
+    assert current_build(pipeline.settings) == good_build
+    with pipeline.published() as con:
+        assert published_tables(con) == good_rows
+    with pipeline.build() as con:  # the failed build stays in the build file for inspection
+        dupes = con.execute(
+            "select count(*) - count(distinct person_id) from marts.dim_profiles"
+        ).fetchone()[0]
+        assert dupes == 1
+        failed = con.execute(
+            "select passed, severity from audit.check_results "
+            "where run_id = ? and check_name = 'gx_dim_profiles'",
+            [result.run_id],
+        ).fetchall()
+        assert failed == [(False, "ERROR")]

@@ -1,0 +1,98 @@
+"""The same dbt project builds on PostgreSQL and gives the same profiles as on DuckDB."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from klant.ingest.loader import load_source
+from klant.ingest.sources import SOURCES
+from klant.settings import DBT_PROJECT_DIR
+from tests.conftest import copy_sample_exports, postgres_dsn
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def dbt_build(target: str, env: dict[str, str], target_path: Path) -> None:
+    done = subprocess.run(
+        [str(DBT), "build", "--target", target, "--target-path", str(target_path)],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), **env},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def copy_raw_to_postgres(duck: duckdb.DuckDBPyConnection, pg, tmp_path: Path) -> None:
+    """Raw tables as the loader wrote them in DuckDB, copied column for column into PostgreSQL."""
+    cur = pg.cursor()
+    cur.execute("create schema raw")
+    for spec in SOURCES:
+        columns = duck.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'raw' and table_name = ? order by ordinal_position",
+            [spec.table],
+        ).fetchall()
+        types = {"BIGINT": "bigint", "TIMESTAMP": "timestamp"}
+        ddl = ", ".join(f'"{name}" {types.get(kind, "text")}' for name, kind in columns)
+        cur.execute(f"create table raw.{spec.table} ({ddl})")
+        path = tmp_path / f"{spec.table}.csv"
+        duck.execute(f"copy raw.{spec.table} to '{path}' (header, format csv)")
+        names = ", ".join(f'"{name}"' for name, _ in columns)
+        with path.open(encoding="utf-8") as f:
+            cur.copy_expert(
+                f"copy raw.{spec.table} ({names}) from stdin with (format csv, header)", f
+            )
+    pg.commit()
+
+
+PROFILE_SQL = (
+    "select person_id, email, phone, order_count, round(revenue, 2) "
+    "from marts.dim_profiles order by person_id"
+)
+
+
+def test_the_dbt_project_builds_on_postgres_like_on_duckdb(postgres_available, tmp_path: Path):
+    import psycopg2
+
+    landing = tmp_path / "landing"
+    copy_sample_exports(landing)
+    build_db = tmp_path / "build.duckdb"
+    duck = duckdb.connect(str(build_db))
+    for spec in SOURCES:
+        load_source(duck, spec, landing)
+
+    database = f"klant_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(postgres_available)
+    admin.autocommit = True
+    admin.cursor().execute(f"create database {database}")
+    try:
+        pg = psycopg2.connect(postgres_dsn(database))
+        copy_raw_to_postgres(duck, pg, tmp_path)
+        duck.close()
+
+        dbt_build("postgres", {"KLANT_PG_DATABASE": database}, tmp_path / "target_pg")
+        dbt_build("duckdb", {"KLANT_BUILD_DB": str(build_db)}, tmp_path / "target_duck")
+
+        cur = pg.cursor()
+        cur.execute(PROFILE_SQL)
+        on_postgres = [tuple(str(v) if v is not None else None for v in r) for r in cur.fetchall()]
+        pg.close()
+        duck = duckdb.connect(str(build_db), read_only=True)
+        on_duckdb = [
+            tuple(str(v) if v is not None else None for v in r)
+            for r in duck.execute(PROFILE_SQL).fetchall()
+        ]
+        duck.close()
+        assert len(on_postgres) > 1000
+        assert on_postgres == on_duckdb
+    finally:
+        admin.cursor().execute(f"drop database if exists {database} with (force)")
+        admin.close()
