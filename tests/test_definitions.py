@@ -84,3 +84,15 @@ def test_the_sensor_starts_a_run_only_for_new_or_changed_files(settings: Setting
     (settings.landing_dir / "crm" / "more.csv").write_text("Record ID\n2\n")
     result, cursor = evaluate(cursor)
     assert isinstance(result, dg.RunRequest)
+
+
+def test_the_instance_config_is_valid_and_limits_the_build_pool(tmp_path):
+    import shutil
+
+    from klant.settings import REPO_ROOT
+
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        assert {"key": "klant/warehouse", "value": "duckdb-build", "limit": 1} in limits

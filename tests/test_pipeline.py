@@ -24,13 +24,16 @@ from tests.conftest import SEEDS, copy_sample_exports
 pytestmark = pytest.mark.slow
 
 # Identity quality on the sample, measured over every web event, order and CRM record, against
-# the generator's ground truth. Records only link through identifiers they share, so a person
-# whose CRM contact and orders carry different emails and phones can not be joined: that, and
-# nothing else, is what these bounds allow for.
-MIN_PAIRWISE_PRECISION = 0.995  # of record pairs klant puts together, share truly together
-MIN_PAIRWISE_RECALL = 0.97  # of record pairs truly together, share klant puts together
-MAX_PERSON_COUNT_ERROR = 0.03  # |profiles - true persons| / true persons
-MIN_RECORD_COVERAGE = 0.97  # records of known persons that resolve to some person
+# the generator's ground truth. Measured: 2,018 profiles for 2,000 true persons, pairwise
+# precision 1.0000, recall 0.9996, 99.7% of records resolved, no profile holding two people.
+# The 18 extra profiles are people split in two where nothing exact can join them: 14 whose
+# second CRM contact shares no email or phone with their other records, 3 joined only by the
+# blocklisted test@test.com, 1 whose web phone was typed nationally without a country. Those,
+# and nothing else, are what these bounds allow for.
+MIN_PAIRWISE_PRECISION = 0.999  # of record pairs klant puts together, share truly together
+MIN_PAIRWISE_RECALL = 0.995  # of record pairs truly together, share klant puts together
+MAX_PERSON_COUNT_ERROR = 0.015  # |profiles - true persons| / true persons
+MIN_RECORD_COVERAGE = 0.99  # records of known persons that resolve to some person
 
 
 @dataclass
@@ -120,6 +123,8 @@ def test_identity_matches_the_ground_truth(pipeline: Pipeline):
     print(f"pairwise precision {precision:.4f}, recall {recall:.4f}")
     assert precision >= MIN_PAIRWISE_PRECISION
     assert recall >= MIN_PAIRWISE_RECALL
+    merged = [p for p, records in by_pred.items() if len({truth[r] for r in records}) > 1]
+    assert merged == []  # no profile holds records of two different people
 
 
 READER = textwrap.dedent(
