@@ -65,7 +65,7 @@ def summary(settings: Settings) -> str:
         lines.append(f"readers open: {path}")
         for schema, table in tables:
             count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            lines.append(f"  {schema}.{table:<28} {count:>10,} rows")
+            lines.append(f"  {schema + '.' + table:<40} {count:>10,} rows")
         return "\n".join(lines)
     finally:
         con.close()
