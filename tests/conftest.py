@@ -24,8 +24,8 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def copy_sample_exports(landing: Path) -> None:
-    """The committed sample exports, as a business would drop them in the landing folder."""
-    for source in ("crm", "web", "commerce"):
+    """The sample exports as they would land, with the generator's ground truth beside them."""
+    for source in ("crm", "web", "commerce", "ground_truth"):
         shutil.copytree(SEEDS / source, landing / source)
 
 

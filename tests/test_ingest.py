@@ -207,3 +207,57 @@ def test_sql_in_a_file_name_is_only_data(settings: Settings):
 )
 def test_snake_case_column_names(header: str, column: str):
     assert snake_case(header) == column
+
+
+def test_a_declared_latin1_file_loads_cafe_and_undeclared_bytes_are_quarantined(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    rows = [contact(i) for i in range(40)]
+    rows[0][1] = "Café"
+    header = ",".join(HUBSPOT_HEADER) + "\n"
+    body = "".join(",".join(r) + "\n" for r in rows)
+    path = settings.landing_dir / "crm" / "legacy.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes((header + body).encode("latin-1"))
+
+    # undeclared, the Latin-1 byte is not UTF-8: that one row is quarantined, the rest loads
+    assert materialize_crm(settings).success
+    assert query(settings, "select reason, line_number from raw.quarantine") == [
+        ("invalid UTF-8", 2)
+    ]
+
+    # declared as Latin-1 (a new export of the same system), café reads right
+    monkeypatch.setenv("KLANT_ENCODING_CRM", "latin-1")
+    path.write_bytes((header + body.replace("Anna1,", "Anne1,")).encode("latin-1"))
+    assert materialize_crm(settings).success
+    assert ("Café",) in query(
+        settings, "select first_name from raw.crm_contacts where _source_file = 'crm/legacy.csv'"
+    )
+    assert query(settings, "select encoding from raw.load_ledger order by loaded_at") == [
+        ("utf-8",),
+        ("iso8859-1",),
+    ]
+
+
+def test_an_unknown_declared_encoding_is_a_clear_error(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("KLANT_ENCODING_CRM", "klingon")
+    write_csv(settings.landing_dir / "crm" / "a.csv", HUBSPOT_HEADER, [contact(1)])
+    result = materialize_crm(settings)
+    assert not result.success
+    message = next(e for e in result.all_events if e.is_step_failure).event_specific_data.error
+    assert "KLANT_ENCODING_CRM='klingon' is not a known encoding" in message.message
+
+
+def test_a_run_refuses_to_start_without_enough_free_disk(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    write_csv(settings.landing_dir / "crm" / "a.csv", HUBSPOT_HEADER, [contact(1)])
+    monkeypatch.setenv("KLANT_MIN_FREE_DISK_MB", str(10**12))  # an exabyte: never free
+    result = materialize_crm(settings)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "MB free under" in failure.event_specific_data.error.message
+    assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
+    assert not settings.build_db.exists()  # nothing was written

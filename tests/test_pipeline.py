@@ -62,6 +62,14 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
         yield Pipeline(settings, build_definitions())
 
 
+def check_evaluations(result: dg.ExecuteInProcessResult) -> list:
+    return [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+
+
 def read_truth(name: str) -> list[dict[str, str]]:
     with (SEEDS / "ground_truth" / name).open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -90,6 +98,23 @@ def test_first_run_publishes_one_profile_per_person(pipeline: Pipeline):
     truth_persons = {p["person_key"] for p in read_truth("people.csv") if p["kind"] == "person"}
     error = abs(rows - len(truth_persons)) / len(truth_persons)
     assert error <= MAX_PERSON_COUNT_ERROR, (rows, len(truth_persons))
+
+    checks = {e.check_name: e for e in check_evaluations(result)}
+    for name in (
+        "identity_largest_group",
+        "identity_identifier_in_one_person",
+        "identity_person_count_change",
+        "gx_dim_profiles",
+        "gx_dim_person_identifiers",
+    ):
+        assert checks[name].passed, name
+    # the ground truth sits next to the landing folders: quality is measured and reported
+    quality = checks["identity_quality"]
+    assert quality.passed
+    assert quality.metadata["precision"].value >= 0.995
+    assert quality.metadata["recall"].value >= 0.98
+    report = pipeline.settings.warehouse_dir / "reports" / "identity_quality.json"
+    assert json.loads(report.read_text())["predicted_persons"] == rows
 
 
 def _pairs(groups: dict[str, set[str]]) -> int:
@@ -195,6 +220,48 @@ def test_second_run_loads_nothing_and_publishes_identical_tables(pipeline: Pipel
     assert set(report["builds"]) <= {first_build, second_build}
 
 
+def test_a_record_that_joins_two_people_merges_exactly_one_id(pipeline: Pipeline):
+    with pipeline.published() as con:
+        before = dict(con.execute("select person_id, email from dim_profiles").fetchall())
+        # two people without a shop account (a user id allows one per person), each with an
+        # email and a phone: a new CRM contact carrying the email of one and the phone of the
+        # other joins them
+        first, second = con.execute(
+            """
+            select p.person_id, p.email, p.phone
+            from dim_profiles as p
+            where p.email is not null and p.phone is not null
+              and not exists (
+                  select 1 from dim_person_identifiers as i
+                  where i.person_id = p.person_id and i.identifier_type = 'user_id'
+              )
+            order by p.person_id
+            limit 2
+            """
+        ).fetchall()
+    contact = [
+        "99999001", "Joined", "Person", first[1], second[2], "", "", "", "", "", "", "",
+        "2026-11-28 10:00", "2026-11-28 10:00", "Lead", "", "true",
+    ]  # fmt: skip
+    path = pipeline.settings.landing_dir / "crm" / "hubspot-contacts-late.csv"
+    header = (SEEDS / "crm" / "hubspot-contacts-export-2026-11-28.csv").open().readline()
+    with path.open("w", newline="", encoding="utf-8") as f:
+        f.write(header)
+        csv.writer(f, lineterminator="\n").writerow(contact)
+
+    assert pipeline.run().success
+    with pipeline.published() as con:
+        after = dict(con.execute("select person_id, email from dim_profiles").fetchall())
+        merges = con.execute(
+            "select old_person_id, surviving_person_id from fct_person_merges"
+        ).fetchall()
+    lost = set(before) - set(after)
+    assert len(lost) == 1 and lost <= {first[0], second[0]}
+    survivor = ({first[0], second[0]} - lost).pop()
+    assert set(after) == set(before) - lost  # every other id is unchanged
+    assert merges == [(lost.pop(), survivor)]
+
+
 def test_a_build_that_fails_its_audit_is_not_published(pipeline: Pipeline):
     with pipeline.published() as con:
         good_build = con.execute("select build_id from klant_build").fetchone()[0]
@@ -212,12 +279,7 @@ def test_a_build_that_fails_its_audit_is_not_published(pipeline: Pipeline):
     defs = dg.Definitions.merge(pipeline.defs, dg.Definitions(jobs=[audit_and_publish]))
     result = defs.resolve_job_def("audit_and_publish").execute_in_process(raise_on_error=False)
 
-    evaluations = [
-        e.event_specific_data
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION"
-    ]
-    gx = next(e for e in evaluations if e.check_name == "gx_dim_profiles")
+    gx = next(e for e in check_evaluations(result) if e.check_name == "gx_dim_profiles")
     assert not gx.passed
     failures = gx.metadata["failures"].value
     assert [f["expectation"] for f in failures] == ["expect_column_values_to_be_unique"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from klant.identity.dictionary import update_dictionary
 from klant.ingest.loader import load_source
 from klant.ingest.sources import SOURCES
 from klant.settings import DBT_PROJECT_DIR
@@ -31,25 +32,26 @@ def dbt_build(target: str, env: dict[str, str], target_path: Path) -> None:
 
 
 def copy_raw_to_postgres(duck: duckdb.DuckDBPyConnection, pg, tmp_path: Path) -> None:
-    """Raw tables as the loader wrote them in DuckDB, copied column for column into PostgreSQL."""
+    """Every raw table as ingest wrote it in DuckDB, copied column for column into PostgreSQL."""
     cur = pg.cursor()
     cur.execute("create schema raw")
-    for spec in SOURCES:
+    tables = duck.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw'"
+    ).fetchall()
+    types = {"BIGINT": "bigint", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
+    for (table,) in tables:
         columns = duck.execute(
             "select column_name, data_type from information_schema.columns "
             "where table_schema = 'raw' and table_name = ? order by ordinal_position",
-            [spec.table],
+            [table],
         ).fetchall()
-        types = {"BIGINT": "bigint", "TIMESTAMP": "timestamp"}
         ddl = ", ".join(f'"{name}" {types.get(kind, "text")}' for name, kind in columns)
-        cur.execute(f"create table raw.{spec.table} ({ddl})")
-        path = tmp_path / f"{spec.table}.csv"
-        duck.execute(f"copy raw.{spec.table} to '{path}' (header, format csv)")
+        cur.execute(f"create table raw.{table} ({ddl})")
+        path = tmp_path / f"{table}.csv"
+        duck.execute(f"copy raw.{table} to '{path}' (header, format csv)")
         names = ", ".join(f'"{name}"' for name, _ in columns)
         with path.open(encoding="utf-8") as f:
-            cur.copy_expert(
-                f"copy raw.{spec.table} ({names}) from stdin with (format csv, header)", f
-            )
+            cur.copy_expert(f"copy raw.{table} ({names}) from stdin with (format csv, header)", f)
     pg.commit()
 
 
@@ -68,6 +70,7 @@ def test_the_dbt_project_builds_on_postgres_like_on_duckdb(postgres_available, t
     duck = duckdb.connect(str(build_db))
     for spec in SOURCES:
         load_source(duck, spec, landing)
+    update_dictionary(duck)  # the normalized e-mails and phones staging reads
 
     database = f"klant_test_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(postgres_available)

@@ -1,50 +1,87 @@
-{#- One round of connected_components over integer tables edges(src, dst), both directions,
-    and labels(node, label) with label <= node. Returns the next labels(node, label). -#}
-{% macro connected_components_round(edges, labels) %}
+{#- One round of label propagation that only looks at the frontier: the nodes whose label
+    changed in the last round. Inputs: edges(src, dst) in both directions, labels(node, label)
+    with label <= node for every node, frontier(node, label). Returns the nodes whose label
+    goes down this round, with their new label (no rows = converged).
+
+    A node next to a frontier node takes its label when smaller; the node's old root takes it
+    too (hooking), and every node whose label, or whose label's label, moved follows its
+    pointer twice (pointer jumping), so a whole tree moves at once and long chains need
+    O(log n) rounds. Every label change puts the node in the next frontier, so when a round
+    changes nothing, both ends of every edge carry the same label: the component's smallest
+    node. Work per round grows with the frontier and its edges, not with the graph. -#}
+{% macro connected_components_round(edges, labels, frontier) %}
         with neighbour_labels as (
             select
                 e.src as node,
-                min(l.label) as label
-            from {{ edges }} as e
-            inner join {{ labels }} as l
-                on l.node = e.dst
+                min(f.label) as label
+            from {{ frontier }} as f
+            inner join {{ edges }} as e
+                on e.dst = f.node
             group by e.src
+        ),
+
+        improved as (
+            select
+                l.node,
+                l.label as old_label,
+                n.label
+            from neighbour_labels as n
+            inner join {{ labels }} as l
+                on l.node = n.node
+            where n.label < l.label
         ),
 
         proposed as (
             select
-                l.node,
-                least(l.label, coalesce(n.label, l.label)) as label
-            from {{ labels }} as l
-            left join neighbour_labels as n
-                on n.node = l.node
+                node,
+                min(label) as label
+            from (
+                select node, label from improved
+                union all
+                select old_label as node, label from improved
+            ) as proposals
+            group by node
         ),
 
-        {#- a root also takes the smallest label any of its members proposed (hooking) #}
         hooked as (
             select
-                l.label as node,
-                min(p.label) as label
-            from {{ labels }} as l
-            inner join proposed as p
-                on p.node = l.node
-            group by l.label
+                p.node,
+                p.label
+            from proposed as p
+            inner join {{ labels }} as l
+                on l.node = p.node
+            where p.label < l.label
         ),
 
-        merged as (
+        first_hop as (
             select
-                p.node,
-                least(p.label, coalesce(h.label, p.label)) as label
-            from proposed as p
+                l.node,
+                coalesce(h.label, l.label) as label
+            from {{ labels }} as l
             left join hooked as h
-                on h.node = p.node
+                on h.node = l.node
+            where
+                h.node is not null
+                or l.label in (select hooked.node from hooked)
+                or l.label in (select {{ frontier }}.node from {{ frontier }})
+        ),
+
+        jumped as (
+            select
+                f.node,
+                coalesce(h.label, l.label) as label
+            from first_hop as f
+            inner join {{ labels }} as l
+                on l.node = f.label
+            left join hooked as h
+                on h.node = f.label
         )
 
-        {#- pointer jumping: label := label of label #}
         select
-            m.node,
+            j.node,
             j.label
-        from merged as m
-        inner join merged as j
-            on j.node = m.label
+        from jumped as j
+        inner join {{ labels }} as l
+            on l.node = j.node
+        where j.label < l.label
 {% endmacro %}

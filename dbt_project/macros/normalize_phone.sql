@@ -1,4 +1,5 @@
-{#- Phone text to E.164 ("+" and digits). Validity is checked separately (is_valid_phone).
+{#- Phone text to E.164 ("+" and digits) by string rules, without a validity check; only for
+    values outside the exports (blocklist entries): export phones use the identifier dictionary.
     calling_code: a SQL expression giving the record's country calling code (e.g. a column
     from the country_aliases seed); null or omitted falls back to var klant__default_country_code.
     Steps: trim; drop the "(0)" trunk prefix; strip spaces, dashes, dots, slashes and

@@ -1,9 +1,10 @@
-{#- The loop's result must be a closed partition: both identifiers of every link sit in the same
-    component, and each component is labelled with its own smallest identifier key. -#}
+{#- The loop's result must be a closed partition: both identifiers of every kept link sit in the
+    same group, and each group is labelled with its own smallest identifier key. -#}
 with
 
 links as (
-    select * from {{ ref('int_identifiers_linked') }}
+    select * from {{ ref('int_identifier_links_limited') }}
+    where is_kept and not is_self_link
 ),
 
 identifiers as (
@@ -27,20 +28,30 @@ split_links as (
         or a.component_key <> b.component_key
 ),
 
+ranked as (
+    select
+        component_key,
+        identifier_key,
+        row_number() over (
+            partition by component_key
+            order by {{ klant.collate_binary('identifier_key') }}
+        ) as key_rank
+    from identifiers
+),
+
 mislabelled_components as (
     select
         component_key,
-        min(identifier_key) as smallest_identifier_key
-    from identifiers
-    group by component_key
-    having min(identifier_key) <> component_key
+        identifier_key as smallest_identifier_key
+    from ranked
+    where key_rank = 1 and identifier_key <> component_key
 ),
 
 final as (
     select
         'split link' as problem,
         identifier_key_a as identifier_key,
-        component_key_a || ' / ' || component_key_b as detail
+        coalesce(component_key_a, '-') || ' / ' || coalesce(component_key_b, '-') as detail
     from split_links
     union all
     select

@@ -9,12 +9,17 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
 
+from expectations import SUITES
+from klant import graph_health as health
+from klant.publish import current_build, record_check
 from klant.resources import KlantConfig
+from klant.transform import model_asset_keys
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network calls from GX
 
@@ -97,16 +102,12 @@ def validate_table(
 
 def build_gx_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
     """A blocking asset check per expectation suite whose table the dbt project builds."""
-    from expectations import SUITES
-    from klant.publish import record_check
-    from klant.transform import model_asset_keys
-
     keys = model_asset_keys(manifest)
     checks = []
     for table, build_suite in sorted(SUITES.items()):
         if table not in keys:
             raise ValueError(f"expectation suite {table!r} has no dbt model of that name")
-        checks.append(_gx_check(table, keys[table], build_suite, record_check))
+        checks.append(_gx_check(table, keys[table], build_suite))
     return checks
 
 
@@ -114,7 +115,7 @@ def gx_check_name(table: str) -> str:
     return f"gx_{table}"
 
 
-def _gx_check(table: str, key: dg.AssetKey, build_suite: SuiteBuilder, record_check):
+def _gx_check(table: str, key: dg.AssetKey, build_suite: SuiteBuilder):
     schema, name = key.path[-2], key.path[-1]
 
     @dg.asset_check(
@@ -152,3 +153,97 @@ def _gx_check(table: str, key: dg.AssetKey, build_suite: SuiteBuilder, record_ch
         )
 
     return _check
+
+
+QUALITY_TARGETS = {"precision": 0.995, "recall": 0.98}
+
+
+def build_graph_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
+    """Identity graph health (blocking) and identity quality against a ground truth (reported)."""
+    keys = model_asset_keys(manifest)
+    identifiers, profiles = keys["dim_person_identifiers"], keys["dim_profiles"]
+
+    def blocking(name: str, key: dg.AssetKey, description: str, evaluate):
+        @dg.asset_check(asset=key, name=name, blocking=True, description=description)
+        def _check(
+            context: dg.AssetCheckExecutionContext, klant: KlantConfig
+        ) -> dg.AssetCheckResult:
+            with klant.build_db() as con:
+                outcome = evaluate(con, klant)
+                record_check(
+                    con, context.run.run_id, name, key.path[-1], outcome.passed, ERROR,
+                    {"description": outcome.description, **outcome.metadata},
+                )  # fmt: skip
+            return dg.AssetCheckResult(
+                passed=outcome.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=outcome.description,
+                metadata={k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v
+                          for k, v in outcome.metadata.items()},
+            )  # fmt: skip
+
+        return _check
+
+    def count_change(con, klant):
+        previous = health.published_person_count(con, current_build(klant.settings))
+        return health.person_count_change(con, previous, health.max_person_count_change())
+
+    @dg.asset_check(
+        asset=identifiers,
+        name="identity_quality",
+        description="Pairwise precision and recall of the person grouping against a ground truth.",
+    )
+    def quality(context: dg.AssetCheckExecutionContext, klant: KlantConfig) -> dg.AssetCheckResult:
+        truth = ground_truth_dir(klant)
+        if not (truth / "records.csv").exists():
+            return dg.AssetCheckResult(
+                passed=True, description=f"no ground truth in {truth}: nothing to measure"
+            )
+        with klant.build_db() as con:
+            figures = health.identity_quality(con, truth)
+        report = klant.settings.warehouse_dir / "reports" / "identity_quality.json"
+        health.write_quality_report(figures, report)
+        ok = all(getattr(figures, k) >= v for k, v in QUALITY_TARGETS.items())
+        context.log.info(f"identity quality: {figures.as_dict()} (report {report})")
+        return dg.AssetCheckResult(
+            passed=ok,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                f"precision {figures.precision:.4f}, recall {figures.recall:.4f} "
+                f"(targets {QUALITY_TARGETS['precision']}, {QUALITY_TARGETS['recall']})"
+            ),
+            metadata={**figures.as_dict(), "report": dg.MetadataValue.path(str(report))},
+        )
+
+    return [
+        blocking(
+            "identity_largest_group",
+            identifiers,
+            "No person holds more identifiers than KLANT_MAX_PERSON_GROUP_SIZE.",
+            lambda con, klant: health.largest_group(con, health.max_group_size()),
+        ),
+        blocking(
+            "identity_identifier_in_one_person",
+            identifiers,
+            "Every identifier belongs to exactly one person.",
+            lambda con, klant: health.identifiers_in_two_persons(con),
+        ),
+        blocking(
+            "identity_person_count_change",
+            profiles,
+            "The person count moves less than KLANT_MAX_PERSON_COUNT_CHANGE from the live build.",
+            count_change,
+        ),
+        quality,
+    ]
+
+
+def ground_truth_dir(klant: KlantConfig) -> Path:
+    """Where a ground truth may lie: KLANT_GROUND_TRUTH_DIR, else <landing>/ground_truth."""
+    default = klant.settings.landing_dir / "ground_truth"
+    return Path(os.environ.get("KLANT_GROUND_TRUTH_DIR", default))
+
+
+def blocking_check_names(checks: list[dg.AssetChecksDefinition]) -> list[str]:
+    """The checks whose failure must keep a build from being published."""
+    return [spec.name for check in checks for spec in check.check_specs if spec.blocking]

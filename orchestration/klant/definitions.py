@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from klant.audit import build_gx_checks
+from klant.audit import blocking_check_names, build_graph_checks, build_gx_checks
 from klant.automation import build_automation
+from klant.identity.assets import identifier_dictionary
 from klant.ingest.assets import ingest_assets
 from klant.publish import build_publish_asset
 from klant.resources import KlantConfig, dbt_resource
@@ -14,8 +15,8 @@ WAREHOUSE_TAGS = {"klant/warehouse": "duckdb-build"}  # the run queue admits one
 
 def build_definitions() -> dg.Definitions:
     manifest = load_manifest()
-    gx_checks = build_gx_checks(manifest)
-    required = [spec.name for check in gx_checks for spec in check.check_specs]
+    checks = build_gx_checks(manifest) + build_graph_checks(manifest)
+    required = blocking_check_names(checks)
     full = dg.define_asset_job(
         "klant_full",
         selection=dg.AssetSelection.all(),
@@ -33,10 +34,11 @@ def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[
             *ingest_assets,
+            identifier_dictionary,
             build_dbt_assets(manifest),
             build_publish_asset(manifest, required),
         ],
-        asset_checks=gx_checks,
+        asset_checks=checks,
         jobs=[full, ingest_only],
         schedules=[daily],
         sensors=[new_files],

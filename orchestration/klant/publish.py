@@ -272,6 +272,7 @@ def build_publish_asset(manifest: dict, required_checks: list[str]):
     )
     def published(context: dg.AssetExecutionContext, klant: KlantConfig) -> dg.MaterializeResult:
         settings = klant.settings
+        klant.preflight()
         with klant.build_db() as con:
             try:
                 build_id, counts = publish(

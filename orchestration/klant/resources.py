@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from klant.preflight import NotEnoughDisk, ensure_free_disk
 from klant.settings import DEFAULT_LANDING_DIR, DEFAULT_WAREHOUSE_DIR, Settings
 
 
@@ -31,6 +32,13 @@ class KlantConfig(dg.ConfigurableResource):
             landing_dir=Path(self.landing_dir).resolve(),
             warehouse_dir=Path(self.warehouse_dir).resolve(),
         )
+
+    def preflight(self) -> None:
+        """Refuse to write when the disk is too full (a clear failure, never retried)."""
+        try:
+            ensure_free_disk(self.settings)
+        except NotEnoughDisk as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
 
     @contextlib.contextmanager
     def build_db(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -81,7 +81,7 @@ def build_dbt_assets(manifest: dict) -> dg.AssetsDefinition:
         pool="klant_build_db",
     )
     def klant_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, klant: KlantConfig):
-        klant.settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        klant.preflight()
         os.environ["KLANT_BUILD_DB"] = str(klant.settings.build_db)  # read by profiles.yml
         yield from dbt.cli(["build"], context=context).stream()
 

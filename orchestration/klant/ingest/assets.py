@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from klant.ingest.loader import load_source
+from klant.ingest.loader import IngestRefused, load_source
 from klant.ingest.sources import SOURCES, SourceSpec
 from klant.resources import KlantConfig
 
@@ -21,8 +21,12 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         retry_policy=dg.RetryPolicy(max_retries=2, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     )
     def _ingest(context: dg.AssetExecutionContext, klant: KlantConfig) -> dg.MaterializeResult:
+        klant.preflight()
         with klant.build_db() as con:
-            results = load_source(con, spec, klant.settings.landing_dir)
+            try:
+                results = load_source(con, spec, klant.settings.landing_dir)
+            except IngestRefused as refused:  # configuration, not a file: nothing was loaded
+                raise dg.Failure(description=str(refused), allow_retries=False) from refused
             total = con.execute(f"select count(*) from raw.{spec.table}").fetchone()[0]
         for r in results:
             if r.status == "loaded":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -45,6 +46,7 @@ class LoadResult:
     rows_quarantined: int = 0
     new_columns: list[str] = field(default_factory=list)
     error: str | None = None
+    encoding: str = "utf-8"
 
 
 @dataclass
@@ -58,6 +60,17 @@ class _Record:
 def max_bad_share() -> float:
     """Share of bad rows above which a file is refused whole (KLANT_MAX_BAD_ROW_SHARE)."""
     return float(os.environ.get("KLANT_MAX_BAD_ROW_SHARE", DEFAULT_MAX_BAD_SHARE))
+
+
+def declared_encoding(spec: SourceSpec) -> str:
+    """The text encoding a source's files are declared in: KLANT_ENCODING_<SOURCE>, else UTF-8."""
+    name = os.environ.get(f"KLANT_ENCODING_{spec.name.upper()}", "utf-8")
+    try:
+        return codecs.lookup(name).name
+    except LookupError as error:
+        raise IngestRefused(
+            f"KLANT_ENCODING_{spec.name.upper()}={name!r} is not a known encoding"
+        ) from error
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -81,6 +94,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    con.execute("alter table raw.load_ledger add column if not exists encoding varchar")
     con.execute(
         """
         create table if not exists raw.quarantine (
@@ -138,7 +152,13 @@ def load_file(
         source_file = str(path.relative_to(landing_dir))
     except ValueError:
         source_file = str(path)
-    result = LoadResult(source=spec.name, source_file=source_file, file_sha256=sha, status="")
+    result = LoadResult(
+        source=spec.name,
+        source_file=source_file,
+        file_sha256=sha,
+        status="",
+        encoding=declared_encoding(spec),
+    )
     done = con.execute(
         "select load_id from raw.load_ledger where file_sha256 = ? and status = 'loaded'", [sha]
     ).fetchone()
@@ -183,18 +203,20 @@ def _write_ledger(
     if refused_id:  # a refused file may be retried after a fix; keep every attempt on record
         load_id = f"{result.load_id}-refused-{loaded_at:%Y%m%dT%H%M%S%f}"
     con.execute(
-        "insert into raw.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into raw.load_ledger (load_id, source, source_file, file_sha256, file_bytes, "
+        "status, lines, rows_loaded, rows_quarantined, new_columns, error, loaded_at, encoding) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id, result.source, result.source_file, result.file_sha256, size,
             result.status, result.lines, result.rows_loaded, result.rows_quarantined,
-            ",".join(result.new_columns) or None, result.error, loaded_at,
+            ",".join(result.new_columns) or None, result.error, loaded_at, result.encoding,
         ],
     )  # fmt: skip
 
 
-def _physical_lines(data: bytes) -> Iterator[tuple[int, str, bool]]:
-    """(line number, text, valid UTF-8) for every physical line; a final newline ends no line."""
-    if data.startswith(b"\xef\xbb\xbf"):
+def _physical_lines(data: bytes, encoding: str) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, decodable) for every physical line; a final newline ends no line."""
+    if encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     chunks = data.split(b"\n")
     if chunks and chunks[-1] == b"":
@@ -202,9 +224,9 @@ def _physical_lines(data: bytes) -> Iterator[tuple[int, str, bool]]:
     for number, chunk in enumerate(chunks, start=1):
         chunk = chunk.removesuffix(b"\r")
         try:
-            yield number, chunk.decode("utf-8"), True
+            yield number, chunk.decode(encoding), True
         except UnicodeDecodeError:
-            yield number, chunk.decode("utf-8", errors="backslashreplace"), False
+            yield number, chunk.decode(encoding, errors="backslashreplace"), False
 
 
 def _csv_records(lines: Iterator[tuple[int, str, bool]]) -> Iterator[_Record]:
@@ -304,7 +326,7 @@ def _load_records(con, spec: SourceSpec, data: bytes, result: LoadResult, at) ->
 
 
 def _load_csv(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Batch) -> None:
-    records = _csv_records(_physical_lines(data))
+    records = _csv_records(_physical_lines(data, result.encoding))
     header_record = next(records, None)
     if header_record is None:
         raise IngestRefused(f"{result.source_file}: empty file, no header row")
@@ -325,7 +347,7 @@ def _load_csv(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Ba
     for record in records:
         result.lines += record.line_count
         if not record.valid_utf8:
-            batch.reject(record, "invalid UTF-8")
+            batch.reject(record, f"invalid {result.encoding.upper()}")
             continue
         if not record.text.strip():
             batch.reject(record, "empty line")
@@ -362,11 +384,11 @@ def _json_text(value: object) -> str | None:
 
 def _load_jsonl(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Batch) -> None:
     known = set(table_columns(con, spec.table))
-    for number, text, valid in _physical_lines(data):
+    for number, text, valid in _physical_lines(data, result.encoding):
         record = _Record(number, 1, text, valid)
         result.lines += 1
         if not valid:
-            batch.reject(record, "invalid UTF-8")
+            batch.reject(record, f"invalid {result.encoding.upper()}")
             continue
         if not text.strip():
             batch.reject(record, "empty line")

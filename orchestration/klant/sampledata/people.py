@@ -107,14 +107,16 @@ class EmailBook:
 
 def phone_nsn(rng: random.Random, country: Country, index: int, city: catalog.City) -> str:
     """A mobile number without country code, unique per person index within its country."""
-    if country.code == "NL":
-        return f"6{permute(index, 10**8, 'phone'):08d}"
+    if country.code == "NL":  # mobiles are 06-1 to 06-5: phonenumbers rejects the unassigned rest
+        block, rest = divmod(permute(index, 5 * 10**7, "phone"), 10**7)
+        return f"6{'12345'[block]}{rest:07d}"
     if country.code == "BE":
         return f"4{rng.choice('6789')}{permute(index, 10**7, 'phone'):07d}"
     if country.code == "DE":
         return f"15{rng.choice('1279')}{permute(index, 10**8, 'phone'):08d}"
-    if country.code == "GB":
-        return f"7{rng.choice('456789')}{permute(index, 10**8, 'phone'):08d}"
+    if country.code == "GB":  # 076 is for pagers, not mobiles; the draw stays the same
+        second = rng.choice("456789").replace("6", "5")
+        return f"7{second}{permute(index, 10**8, 'phone'):08d}"
     return f"{rng.choice(city.area_codes)}{2_000_000 + permute(index, 8_000_000, 'phone')}"
 
 

@@ -1,37 +1,19 @@
-{{
-    config(
-        post_hook="{{ klant.connected_components_cleanup() }}",
-    )
-}}
-
 with
 
-observations as (
-    select * from {{ ref('int_identifiers_observed') }}
+links as (
+    select * from {{ ref('int_identifier_links_limited') }}
 ),
 
-components as (
-    {{ klant.connected_components(ref('int_identifiers_linked'), 'identifier_key_a', 'identifier_key_b') }}
-),
-
-identifiers as (
-    select distinct
-        identifier_key,
-        identifier_type,
-        identifier_value
-    from observations
-    where is_linkable
-),
-
+{#- an identifier's self-link is kept unless the limits dropped the identifier #}
 clustered as (
     select
-        identifiers.identifier_key,
-        identifiers.identifier_type,
-        identifiers.identifier_value,
-        components.component_key
-    from identifiers
-    inner join components
-        on components.node_key = identifiers.identifier_key
+        identifier_key_a as identifier_key,
+        identifier_type_a as identifier_type,
+        substr(identifier_key_a, length(identifier_type_a) + 2) as identifier_value,
+        component_key,
+        first_observed_at as first_seen_at
+    from links
+    where is_self_link and is_kept
 ),
 
 component_sizes as (
@@ -51,12 +33,7 @@ final as (
         clustered.component_key,
         component_sizes.component_size,
         component_sizes.known_identifier_count > 0 as is_person,
-        {#- person = a component with a known identifier; its id derives from the component's
-            smallest identifier key (a stable-id registry replaces this later) #}
-        case
-            when component_sizes.known_identifier_count > 0
-                then 'kp_' || left(md5(clustered.component_key), 16)
-        end as person_id
+        clustered.first_seen_at
     from clustered
     inner join component_sizes
         on component_sizes.component_key = clustered.component_key

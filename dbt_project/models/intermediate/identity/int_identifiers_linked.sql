@@ -4,51 +4,65 @@ observations as (
     select * from {{ ref('int_identifiers_observed') }}
 ),
 
+numbered as (
+    select * from {{ ref('int_identifiers_numbered') }}
+),
+
 linkable as (
     select
-        source,
-        record_key,
-        identifier_key,
-        observed_at
+        observations.source,
+        observations.record_key,
+        observations.identifier_key,
+        observations.identifier_type,
+        numbered.identifier_id,
+        observations.observed_at
     from observations
-    where is_linkable
+    inner join numbered
+        on numbered.identifier_key = observations.identifier_key
+    where observations.is_linkable
 ),
 
-{#- a star per record (every identifier to the record's smallest one) links the same
-    identifiers as all pairs, with n - 1 edges instead of n * (n - 1) / 2 #}
-record_anchors as (
-    select
-        source,
-        record_key,
-        min(identifier_key) as anchor_key
-    from linkable
-    group by source, record_key
-),
-
+{#- every pair of identifiers on a record, and each identifier with itself (which makes it a
+    node even when it is alone). All pairs rather than a star around one identifier: when the
+    limits drop an identifier, the record's other identifiers must stay linked to each other.
+    A record holds a handful of identifiers, so this is a few rows per record. #}
 record_links as (
     select
-        record_anchors.anchor_key as identifier_key_a,
-        linkable.identifier_key as identifier_key_b,
-        linkable.source,
-        linkable.record_key,
-        linkable.observed_at
-    from linkable
-    inner join record_anchors
+        a.identifier_id as identifier_id_a,
+        b.identifier_id as identifier_id_b,
+        a.identifier_key as identifier_key_a,
+        b.identifier_key as identifier_key_b,
+        a.identifier_type as identifier_type_a,
+        b.identifier_type as identifier_type_b,
+        a.observed_at
+    from linkable as a
+    inner join linkable as b
         on
-            record_anchors.source = linkable.source
-            and record_anchors.record_key = linkable.record_key
+            b.source = a.source
+            and b.record_key = a.record_key
+            and b.identifier_id >= a.identifier_id
 ),
 
 final as (
     select
         identifier_key_a,
         identifier_key_b,
-        identifier_key_a = identifier_key_b as is_self_link,
+        identifier_id_a,
+        identifier_id_b,
+        identifier_type_a,
+        identifier_type_b,
+        identifier_id_a = identifier_id_b as is_self_link,
         count(*) as record_count,
         min(observed_at) as first_observed_at,
         max(observed_at) as last_observed_at
     from record_links
-    group by identifier_key_a, identifier_key_b
+    group by
+        identifier_key_a,
+        identifier_key_b,
+        identifier_id_a,
+        identifier_id_b,
+        identifier_type_a,
+        identifier_type_b
 )
 
 select * from final

@@ -40,21 +40,21 @@ crm_observations as (
         'crm' as source,
         contact_id as record_key,
         'phone' as identifier_type,
-        phone_e164 as identifier_value,
+        coalesce(phone_e164, phone_number) as identifier_value,
         is_phone_valid as is_valid,
         coalesce(last_modified_at, created_at) as observed_at
     from contacts
-    where phone_e164 is not null
+    where coalesce(phone_e164, phone_number) is not null
     union all
     select
         'crm' as source,
         contact_id as record_key,
         'phone' as identifier_type,
-        mobile_phone_e164 as identifier_value,
+        coalesce(mobile_phone_e164, mobile_phone_number) as identifier_value,
         is_mobile_phone_valid as is_valid,
         coalesce(last_modified_at, created_at) as observed_at
     from contacts
-    where mobile_phone_e164 is not null
+    where coalesce(mobile_phone_e164, mobile_phone_number) is not null
 ),
 
 commerce_observations as (
@@ -72,21 +72,21 @@ commerce_observations as (
         'commerce' as source,
         order_name as record_key,
         'phone' as identifier_type,
-        billing_phone_e164 as identifier_value,
+        coalesce(billing_phone_e164, billing_phone) as identifier_value,
         is_billing_phone_valid as is_valid,
         created_at as observed_at
     from orders
-    where billing_phone_e164 is not null
+    where coalesce(billing_phone_e164, billing_phone) is not null
     union all
     select
         'commerce' as source,
         order_name as record_key,
         'phone' as identifier_type,
-        phone_e164 as identifier_value,
+        coalesce(phone_e164, phone) as identifier_value,
         is_phone_valid as is_valid,
         created_at as observed_at
     from orders
-    where phone_e164 is not null
+    where coalesce(phone_e164, phone) is not null
 ),
 
 web_observations as (
@@ -134,11 +134,11 @@ web_observations as (
         'web' as source,
         message_id as record_key,
         'phone' as identifier_type,
-        trait_phone_e164 as identifier_value,
+        coalesce(trait_phone_e164, trait_phone) as identifier_value,
         is_trait_phone_valid as is_valid,
         event_at as observed_at
     from events
-    where trait_phone_e164 is not null
+    where coalesce(trait_phone_e164, trait_phone) is not null
 ),
 
 observations as (
@@ -150,133 +150,116 @@ observations as (
     select * from web_observations
 ),
 
-{#- blocklist values are normalized like the identifiers they are compared with; dbt's seed
-    loader reads the text "null" as NULL on some adapters, so a missing value is that text #}
+{#- dbt's seed loader reads the text "null" as NULL on some adapters, so a missing value is
+    that text. Entries are compared case-insensitively; an exact entry also in the form the SQL
+    rules give it (normalize_email, normalize_phone), so "0000000000" may be written as typed. #}
 blocklist_entries as (
     select
         identifier_type,
         match_type,
         reason,
-        coalesce(value, 'null') as value
+        lower(trim(coalesce(value, 'null'))) as value
     from blocklist
 ),
 
-blocklist_normalized as (
+exact_entries as (
+    select identifier_type, value, reason, match_type
+    from blocklist_entries
+    where match_type = 'exact'
+    union
     select
         identifier_type,
-        match_type,
-        reason,
         case
-            when match_type = 'prefix' then lower(trim(value))
             when identifier_type = 'email' then {{ klant.normalize_email('value') }}
             when identifier_type = 'phone' then {{ klant.normalize_phone('value') }}
-            else lower(trim(value))
-        end as value
+        end as value,
+        reason,
+        match_type
     from blocklist_entries
+    where match_type = 'exact' and identifier_type in ('email', 'phone')
 ),
 
-blocked_identifiers as (
+pattern_entries as (
+    select identifier_type, value, reason, match_type
+    from blocklist_entries
+    where match_type <> 'exact'
+),
+
+distinct_identifiers as (
+    select distinct
+        identifier_type,
+        identifier_value,
+        lower(identifier_value) as value
+    from observations
+),
+
+{#- exact entries by an equi-join, patterns (prefix, suffix, contains: a handful) by a scan #}
+blocklist_matches as (
     select
         distinct_identifiers.identifier_type,
         distinct_identifiers.identifier_value,
-        min(blocklist_normalized.reason) as blocked_reason
-    from (
-        select distinct identifier_type, identifier_value from observations
-    ) as distinct_identifiers
-    inner join blocklist_normalized
+        exact_entries.match_type,
+        exact_entries.value as entry,
+        exact_entries.reason
+    from distinct_identifiers
+    inner join exact_entries
         on
-            blocklist_normalized.identifier_type = distinct_identifiers.identifier_type
-            and (
-                (
-                    blocklist_normalized.match_type = 'exact'
-                    and lower(distinct_identifiers.identifier_value) = blocklist_normalized.value
-                )
-                or (
-                    blocklist_normalized.match_type = 'prefix'
-                    and left(lower(distinct_identifiers.identifier_value), length(blocklist_normalized.value))
-                    = blocklist_normalized.value
-                )
-            )
-    group by
+            exact_entries.identifier_type = distinct_identifiers.identifier_type
+            and exact_entries.value = distinct_identifiers.value
+    union
+    select
         distinct_identifiers.identifier_type,
-        distinct_identifiers.identifier_value
+        distinct_identifiers.identifier_value,
+        pattern_entries.match_type,
+        pattern_entries.value as entry,
+        pattern_entries.reason
+    from distinct_identifiers
+    inner join pattern_entries
+        on
+            pattern_entries.identifier_type = distinct_identifiers.identifier_type
+            and {{ klant.text_matches(
+                'distinct_identifiers.value', 'pattern_entries.value', 'pattern_entries.match_type'
+            ) }}
 ),
 
-flagged as (
+{#- one verdict per value: the first entry by match type (exact before patterns), then entry #}
+blocked_identifiers as (
     select
-        observations.*,
+        identifier_type,
+        identifier_value,
+        reason || ' (blocklist ' || match_type || ' ''' || entry || ''')' as blocked_reason
+    from (
+        select
+            *,
+            row_number() over (
+                partition by identifier_type, identifier_value
+                order by
+                    case match_type when 'exact' then 0 else 1 end,
+                    {{ klant.collate_binary('match_type') }},
+                    {{ klant.collate_binary('entry') }}
+            ) as entry_rank
+        from blocklist_matches
+    ) as ranked
+    where entry_rank = 1
+),
+
+final as (
+    select
+        observations.source,
+        observations.record_key,
+        observations.identifier_type,
+        observations.identifier_value,
+        observations.identifier_type || ':' || observations.identifier_value as identifier_key,
+        observations.is_valid,
         blocked_identifiers.blocked_reason is not null as is_blocked,
-        blocked_identifiers.blocked_reason
+        blocked_identifiers.blocked_reason,
+        observations.is_valid and blocked_identifiers.blocked_reason is null as is_linkable,
+        observations.observed_at
     from observations
     left join blocked_identifiers
         on
             blocked_identifiers.identifier_type = observations.identifier_type
             and blocked_identifiers.identifier_value = observations.identifier_value
-),
-
-{#- A device (anonymous_id) seen with more than one distinct user_id, or more than one distinct
-    email, is shared (a family tablet, a shop-floor computer): it must not link those people.
-    Read from the events themselves (an event carries its device and its known ids), which
-    avoids a self-join of the observations. #}
-device_identities as (
-    select
-        anonymous_id,
-        'user_id' as identifier_type,
-        user_id as identifier_value
-    from events
-    where anonymous_id is not null and user_id is not null
-    union
-    select
-        anonymous_id,
-        'email' as identifier_type,
-        trait_email as identifier_value
-    from events
-    where anonymous_id is not null and is_trait_email_valid
-    union
-    select
-        anonymous_id,
-        'email' as identifier_type,
-        property_email as identifier_value
-    from events
-    where anonymous_id is not null and is_property_email_valid
-),
-
-shared_devices as (
-    select device_identities.anonymous_id
-    from device_identities
-    left join blocked_identifiers
-        on
-            blocked_identifiers.identifier_type = device_identities.identifier_type
-            and blocked_identifiers.identifier_value = device_identities.identifier_value
-    where blocked_identifiers.identifier_value is null
-    group by device_identities.anonymous_id
-    having
-        count(distinct case when device_identities.identifier_type = 'user_id' then device_identities.identifier_value end) > 1
-        or count(distinct case when device_identities.identifier_type = 'email' then device_identities.identifier_value end) > 1
-),
-
-final as (
-    select
-        flagged.source,
-        flagged.record_key,
-        flagged.identifier_type,
-        flagged.identifier_value,
-        flagged.identifier_type || ':' || flagged.identifier_value as identifier_key,
-        flagged.is_valid,
-        flagged.is_blocked,
-        flagged.blocked_reason,
-        shared_devices.anonymous_id is not null as is_shared_device,
-        (
-            flagged.is_valid
-            and not flagged.is_blocked
-            and shared_devices.anonymous_id is null
-        ) as is_linkable,
-        flagged.observed_at
-    from flagged
-    left join shared_devices
-        on
-            flagged.identifier_type = 'anonymous_id'
-            and shared_devices.anonymous_id = flagged.identifier_value
 )
 
 select * from final

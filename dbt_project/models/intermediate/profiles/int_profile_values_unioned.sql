@@ -22,6 +22,10 @@ records as (
     select * from {{ ref('int_records_resolved') }}
 ),
 
+person_identifiers as (
+    select * from {{ ref('int_identifiers_registered') }}
+),
+
 crm_values as (
     select
         'crm' as source,
@@ -97,19 +101,26 @@ web_values as (
     from events
 ),
 
-{#- e-mails and phones come normalized from the identity observations, only usable ones #}
+{#- e-mails and phones come normalized from the identity observations, only those the identity
+    rules kept for the record's own person (not a value dropped as shared by several people) #}
 identifier_values as (
     select
-        source,
-        record_key,
-        identifier_type as attribute,
-        identifier_value as attribute_value,
-        observed_at
+        observations.source,
+        observations.record_key,
+        observations.identifier_type as attribute,
+        observations.identifier_value as attribute_value,
+        observations.observed_at
     from observations
+    inner join person_identifiers
+        on person_identifiers.identifier_key = observations.identifier_key
+    inner join records
+        on
+            records.source = observations.source
+            and records.record_key = observations.record_key
+            and records.person_id = person_identifiers.person_id
     where
-        identifier_type in ('email', 'phone')
-        and is_valid
-        and not is_blocked
+        observations.identifier_type in ('email', 'phone')
+        and observations.is_linkable
 ),
 
 unioned as (

@@ -4,6 +4,10 @@ identifiers as (
     select * from {{ ref('int_identifiers_clustered') }}
 ),
 
+registry as (
+    select * from {{ ref('int_identifiers_registered') }}
+),
+
 observations as (
     select * from {{ ref('int_identifiers_observed') }}
 ),
@@ -24,11 +28,13 @@ final as (
         identifiers.identifier_key,
         identifiers.identifier_type,
         identifiers.identifier_value,
-        identifiers.person_id,
+        registry.person_id,
         observation_summary.record_count,
         observation_summary.first_observed_at,
         observation_summary.last_observed_at
     from identifiers
+    inner join registry
+        on registry.identifier_key = identifiers.identifier_key
     inner join observation_summary
         on observation_summary.identifier_key = identifiers.identifier_key
     where identifiers.is_person

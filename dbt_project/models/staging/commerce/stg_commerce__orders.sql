@@ -8,6 +8,34 @@ country_aliases as (
     select * from {{ ref('country_aliases') }}
 ),
 
+{#- one import per lookup, each read once: DuckDB materializes a CTE that is read twice, and
+    then no longer prunes the columns a query does not use (several times slower) #}
+emails as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'email' and region = ''
+),
+
+billing_phones as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'phone'
+),
+
+customer_phones as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'phone'
+),
+
+{#- the country as typed to ISO-2: matched trimmed and case-insensitively, one country per
+    alias. The same expression on Billing Country gave the phones their region hint in the
+    identifier dictionary (klant.identity.dictionary), so the joins below find them. #}
+country_regions as (
+    select
+        lower(trim(alias)) as alias_key,
+        min(country_code) as country_code
+    from country_aliases
+    group by lower(trim(alias))
+),
+
 header_rows as (
     select
         *,
@@ -31,7 +59,8 @@ typed as (
     select
         trim(header_rows.name) as order_name,
         nullif(trim(id), '') as order_id,
-        {{ klant.normalize_email('email') }} as email,
+        emails.normalized_value as email,
+        coalesce(emails.is_valid, false) as is_email_valid,
         lower(nullif(trim(financial_status), '')) as financial_status,
         lower(nullif(trim(fulfillment_status), '')) as fulfillment_status,
         case lower(trim(accepts_marketing))
@@ -57,16 +86,14 @@ typed as (
         nullif(trim(billing_zip), '') as billing_zip,
         nullif(trim(billing_country), '') as billing_country,
         billing_countries.country_code as billing_country_code,
-        nullif(trim(billing_phone), '') as billing_phone,
-        {{ klant.normalize_phone('billing_phone', 'billing_countries.calling_code') }}
-            as billing_phone_e164,
+        nullif(trim(header_rows.billing_phone), '') as billing_phone,
+        billing_phones.normalized_value as billing_phone_e164,
+        coalesce(billing_phones.is_valid, false) as is_billing_phone_valid,
         nullif(trim(shipping_country), '') as shipping_country,
         shipping_countries.country_code as shipping_country_code,
-        nullif(trim(phone), '') as phone,
-        {{ klant.normalize_phone(
-            'phone',
-            'coalesce(billing_countries.calling_code, shipping_countries.calling_code)'
-        ) }} as phone_e164,
+        nullif(trim(header_rows.phone), '') as phone,
+        customer_phones.normalized_value as phone_e164,
+        coalesce(customer_phones.is_valid, false) as is_phone_valid,
         nullif(trim(payment_method), '') as payment_method,
         nullif(trim(source), '') as order_source,
         nullif(trim(tags), '') as tags,
@@ -77,10 +104,24 @@ typed as (
         _line_number,
         _loaded_at
     from header_rows
-    left join country_aliases as billing_countries
-        on lower(billing_countries.alias) = lower(trim(header_rows.billing_country))
-    left join country_aliases as shipping_countries
-        on lower(shipping_countries.alias) = lower(trim(header_rows.shipping_country))
+    left join country_regions as billing_countries
+        on billing_countries.alias_key = lower(trim(header_rows.billing_country))
+    left join country_regions as shipping_countries
+        on shipping_countries.alias_key = lower(trim(header_rows.shipping_country))
+    {#- normalized once per distinct raw text in Python; the raw text is the key, untrimmed,
+        and phones were read with the billing country as region hint #}
+    left join emails
+        on
+            emails.raw_value = header_rows.email
+            and emails.region = ''
+    left join billing_phones
+        on
+            billing_phones.raw_value = header_rows.billing_phone
+            and billing_phones.region = coalesce(billing_countries.country_code, '')
+    left join customer_phones
+        on
+            customer_phones.raw_value = header_rows.phone
+            and customer_phones.region = coalesce(billing_countries.country_code, '')
     where header_rows.header_rank = 1
 ),
 
@@ -89,7 +130,7 @@ final as (
         order_name,
         order_id,
         email,
-        {{ klant.is_valid_email('email') }} as is_email_valid,
+        is_email_valid,
         financial_status,
         fulfillment_status,
         accepts_marketing,
@@ -114,12 +155,12 @@ final as (
         billing_country_code,
         billing_phone,
         billing_phone_e164,
-        {{ klant.is_valid_phone('billing_phone_e164') }} as is_billing_phone_valid,
+        is_billing_phone_valid,
         shipping_country,
         shipping_country_code,
         phone,
         phone_e164,
-        {{ klant.is_valid_phone('phone_e164') }} as is_phone_valid,
+        is_phone_valid,
         payment_method,
         order_source,
         tags,

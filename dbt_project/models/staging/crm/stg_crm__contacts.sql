@@ -8,40 +8,83 @@ country_aliases as (
     select * from {{ ref('country_aliases') }}
 ),
 
+{#- one import per lookup, each read once: DuckDB materializes a CTE that is read twice, and
+    then no longer prunes the columns a query does not use (several times slower) #}
+emails as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'email' and region = ''
+),
+
+phones as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'phone'
+),
+
+mobile_phones as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'phone'
+),
+
+{#- the country as typed ("Nederland", "UK") to ISO-2: matched trimmed and case-insensitively,
+    one country per alias. The same expression gave the phones their region hint in the
+    identifier dictionary (klant.identity.dictionary), so the join below finds them. #}
+country_regions as (
+    select
+        lower(trim(alias)) as alias_key,
+        min(country_code) as country_code
+    from country_aliases
+    group by lower(trim(alias))
+),
+
 typed as (
     select
         nullif(trim(contacts.record_id), '') as contact_id,
-        nullif(trim(first_name), '') as first_name,
-        nullif(trim(last_name), '') as last_name,
-        {{ klant.normalize_email('email') }} as email,
-        nullif(trim(phone_number), '') as phone_number,
-        {{ klant.normalize_phone('phone_number', 'country_aliases.calling_code') }} as phone_e164,
-        nullif(trim(mobile_phone_number), '') as mobile_phone_number,
-        {{ klant.normalize_phone('mobile_phone_number', 'country_aliases.calling_code') }}
-            as mobile_phone_e164,
-        nullif(trim(company_name), '') as company_name,
-        nullif(trim(job_title), '') as job_title,
-        nullif(trim(street_address), '') as street_address,
-        nullif(trim(city), '') as city,
-        nullif(trim(postal_code), '') as postal_code,
-        nullif(trim(country_region), '') as country_region,
-        country_aliases.country_code,
-        {{ klant.parse_timestamp('create_date', 'hubspot') }} as created_at,
-        {{ klant.parse_timestamp('last_modified_date', 'hubspot') }} as last_modified_at,
-        nullif(trim(lifecycle_stage), '') as lifecycle_stage,
-        nullif(trim(lead_status), '') as lead_status,
-        case lower(trim(marketing_email_opt_in))
+        nullif(trim(contacts.first_name), '') as first_name,
+        nullif(trim(contacts.last_name), '') as last_name,
+        emails.normalized_value as email,
+        coalesce(emails.is_valid, false) as is_email_valid,
+        nullif(trim(contacts.phone_number), '') as phone_number,
+        phones.normalized_value as phone_e164,
+        coalesce(phones.is_valid, false) as is_phone_valid,
+        nullif(trim(contacts.mobile_phone_number), '') as mobile_phone_number,
+        mobile_phones.normalized_value as mobile_phone_e164,
+        coalesce(mobile_phones.is_valid, false) as is_mobile_phone_valid,
+        nullif(trim(contacts.company_name), '') as company_name,
+        nullif(trim(contacts.job_title), '') as job_title,
+        nullif(trim(contacts.street_address), '') as street_address,
+        nullif(trim(contacts.city), '') as city,
+        nullif(trim(contacts.postal_code), '') as postal_code,
+        nullif(trim(contacts.country_region), '') as country_region,
+        country_regions.country_code,
+        {{ klant.parse_timestamp('contacts.create_date', 'hubspot') }} as created_at,
+        {{ klant.parse_timestamp('contacts.last_modified_date', 'hubspot') }}
+            as last_modified_at,
+        nullif(trim(contacts.lifecycle_stage), '') as lifecycle_stage,
+        nullif(trim(contacts.lead_status), '') as lead_status,
+        case lower(trim(contacts.marketing_email_opt_in))
             when 'true' then true
             when 'false' then false
         end as is_marketing_email_opted_in,
-        _load_id,
-        _source_file,
-        _line_number,
-        _loaded_at
+        contacts._load_id,
+        contacts._source_file,
+        contacts._line_number,
+        contacts._loaded_at
     from contacts
-    {#- the country as typed ("Nederland", "UK") to ISO-2, and its calling code for phones #}
-    left join country_aliases
-        on lower(country_aliases.alias) = lower(trim(contacts.country_region))
+    left join country_regions
+        on country_regions.alias_key = lower(trim(contacts.country_region))
+    {#- normalized once per distinct raw text in Python; the raw text is the key, untrimmed #}
+    left join emails
+        on
+            emails.raw_value = contacts.email
+            and emails.region = ''
+    left join phones
+        on
+            phones.raw_value = contacts.phone_number
+            and phones.region = coalesce(country_regions.country_code, '')
+    left join mobile_phones
+        on
+            mobile_phones.raw_value = contacts.mobile_phone_number
+            and mobile_phones.region = coalesce(country_regions.country_code, '')
 ),
 
 ranked as (
@@ -68,13 +111,13 @@ final as (
         first_name,
         last_name,
         email,
-        {{ klant.is_valid_email('email') }} as is_email_valid,
+        is_email_valid,
         phone_number,
         phone_e164,
-        {{ klant.is_valid_phone('phone_e164') }} as is_phone_valid,
+        is_phone_valid,
         mobile_phone_number,
         mobile_phone_e164,
-        {{ klant.is_valid_phone('mobile_phone_e164') }} as is_mobile_phone_valid,
+        is_mobile_phone_valid,
         company_name,
         job_title,
         street_address,

@@ -4,6 +4,24 @@ events as (
     select * from {{ source('web', 'web_events') }}
 ),
 
+{#- events carry no country: their identifiers were normalized with region '' (phones read
+    with the default region). One import per lookup, each read once: DuckDB materializes a CTE
+    that is read twice, and then no longer prunes the columns a query does not use. #}
+trait_emails as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'email' and region = ''
+),
+
+trait_phones as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'phone' and region = ''
+),
+
+property_emails as (
+    select * from {{ source('normalization', 'identifier_dictionary') }}
+    where identifier_type = 'email' and region = ''
+),
+
 typed as (
     select
         nullif(trim(message_id), '') as message_id,
@@ -19,7 +37,7 @@ typed as (
         {{ klant.json_text('traits', ['email']) }} as trait_email_text,
         nullif(trim({{ klant.json_text('traits', ['firstName']) }}), '') as trait_first_name,
         nullif(trim({{ klant.json_text('traits', ['lastName']) }}), '') as trait_last_name,
-        nullif(trim({{ klant.json_text('traits', ['phone']) }}), '') as trait_phone,
+        {{ klant.json_text('traits', ['phone']) }} as trait_phone_text,
         nullif(trim({{ klant.json_text('properties', ['order_id']) }}), '') as order_id,
         {{ klant.json_text('properties', ['revenue']) }} as revenue_text,
         {{ klant.json_text('properties', ['email']) }} as property_email_text,
@@ -54,12 +72,23 @@ ranked as (
 
 normalized as (
     select
-        *,
-        {{ klant.normalize_email('trait_email_text') }} as trait_email,
-        {{ klant.normalize_phone('trait_phone') }} as trait_phone_e164,
-        {{ klant.normalize_email('property_email_text') }} as property_email
+        ranked.*,
+        nullif(trim(ranked.trait_phone_text), '') as trait_phone,
+        trait_emails.normalized_value as trait_email,
+        coalesce(trait_emails.is_valid, false) as is_trait_email_valid,
+        trait_phones.normalized_value as trait_phone_e164,
+        coalesce(trait_phones.is_valid, false) as is_trait_phone_valid,
+        property_emails.normalized_value as property_email,
+        coalesce(property_emails.is_valid, false) as is_property_email_valid
     from ranked
-    where delivery_rank = 1
+    {#- normalized once per distinct raw text in Python; the extracted text is the key, untrimmed #}
+    left join trait_emails
+        on trait_emails.raw_value = ranked.trait_email_text
+    left join trait_phones
+        on trait_phones.raw_value = ranked.trait_phone_text
+    left join property_emails
+        on property_emails.raw_value = ranked.property_email_text
+    where ranked.delivery_rank = 1
 ),
 
 final as (
@@ -75,16 +104,16 @@ final as (
         received_at,
         channel,
         trait_email,
-        {{ klant.is_valid_email('trait_email') }} as is_trait_email_valid,
+        is_trait_email_valid,
         trait_first_name,
         trait_last_name,
         trait_phone,
         trait_phone_e164,
-        {{ klant.is_valid_phone('trait_phone_e164') }} as is_trait_phone_valid,
+        is_trait_phone_valid,
         order_id,
         {{ klant.parse_decimal('revenue_text') }} as revenue,
         property_email,
-        {{ klant.is_valid_email('property_email') }} as is_property_email_valid,
+        is_property_email_valid,
         property_path,
         product_category,
         page_path,

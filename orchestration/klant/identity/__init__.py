@@ -1,0 +1,1 @@
+"""Identifier normalization: e-mails and phones to one canonical form, once per distinct value."""

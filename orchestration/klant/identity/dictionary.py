@@ -1,0 +1,252 @@
+"""raw.identifier_dictionary: every distinct raw e-mail and phone, normalized once, in Python.
+
+Staging joins it on (identifier_type, raw_value, region) instead of normalizing in SQL, so the
+rules of email-validator and phonenumbers hold on every warehouse. The region is a phone's
+country hint (CRM Country/Region, Shopify Billing Country) mapped through the country_aliases
+seed with the SQL the staging models use (trimmed, case-insensitive alias match, '' when none);
+a phone without a hint is read with the default region. The dictionary only grows: a value
+already in it is never normalized again, so a re-run adds nothing, and changing the default
+region needs the rows with region '' deleted first.
+"""
+
+import csv
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import phonenumbers
+import pyarrow as pa
+
+from klant.identity.normalize import Normalized, normalize_email, normalize_phone
+from klant.ingest.loader import ensure_raw_schema
+from klant.settings import DBT_PROJECT_DIR
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PHONE_REGION = "NL"
+COUNTRY_ALIASES_CSV = DBT_PROJECT_DIR / "seeds" / "country_aliases.csv"
+IDENTIFIER_TYPES = ("email", "phone")
+CHUNK_ROWS = 200_000
+
+DICTIONARY_DDL = """
+create table if not exists raw.identifier_dictionary (
+    identifier_type varchar not null,
+    raw_value varchar not null,
+    region varchar not null,
+    normalized_value varchar,
+    is_valid boolean not null,
+    invalid_reason varchar,
+    normalized_at timestamp not null,
+    primary key (identifier_type, raw_value, region)
+)
+"""
+
+# Every raw column that holds an e-mail or phone, with its region hint. The region expression
+# must stay the one the staging models use: trimmed, lowercased alias match, '' when none.
+NEW_VALUES_SQL = """
+with
+
+aliases as (
+    select lower(trim(alias)) as alias_key, min(country_code) as country_code
+    from klant_country_aliases
+    group by 1
+),
+
+contacts as (
+    select
+        crm_contacts.email,
+        crm_contacts.phone_number,
+        crm_contacts.mobile_phone_number,
+        coalesce(aliases.country_code, '') as region
+    from raw.crm_contacts
+    left join aliases on aliases.alias_key = lower(trim(crm_contacts.country_region))
+),
+
+orders as (
+    select
+        shopify_orders.email,
+        shopify_orders.billing_phone,
+        shopify_orders.shipping_phone,
+        shopify_orders.phone,
+        coalesce(aliases.country_code, '') as region
+    from raw.shopify_orders
+    left join aliases on aliases.alias_key = lower(trim(shopify_orders.billing_country))
+),
+
+events as (
+    select
+        json_extract_string(traits_json, '$.email') as trait_email,
+        json_extract_string(traits_json, '$.phone') as trait_phone,
+        json_extract_string(properties_json, '$.email') as property_email
+    from (
+        -- text that is not JSON holds no identifier (and must not fail the whole update)
+        select
+            case when json_valid(traits) then traits end as traits_json,
+            case when json_valid(properties) then properties end as properties_json
+        from raw.web_events
+    )
+),
+
+observed as (
+    select 'email' as identifier_type, email as raw_value, '' as region from contacts
+    union all select 'phone', phone_number, region from contacts
+    union all select 'phone', mobile_phone_number, region from contacts
+    union all select 'email', email, '' from orders
+    union all select 'phone', billing_phone, region from orders
+    union all select 'phone', shipping_phone, region from orders
+    union all select 'phone', phone, region from orders
+    union all select 'email', trait_email, '' from events
+    union all select 'phone', trait_phone, '' from events
+    union all select 'email', property_email, '' from events
+),
+
+distinct_values as (
+    select distinct identifier_type, raw_value, region
+    from observed
+    where raw_value is not null and trim(raw_value) <> ''
+)
+
+select distinct_values.*
+from distinct_values
+anti join raw.identifier_dictionary as known
+    using (identifier_type, raw_value, region)
+"""
+
+
+@dataclass(frozen=True)
+class DictionaryUpdate:
+    """What one update added, by identifier type, and what the dictionary holds afterwards."""
+
+    added: dict[str, int]
+    added_invalid: dict[str, int]
+    invalid: dict[str, int]
+    row_count: int
+
+
+def default_phone_region() -> str:
+    """The region for phones without prefix or hint: KLANT_DEFAULT_PHONE_REGION, default NL."""
+    region = os.environ.get("KLANT_DEFAULT_PHONE_REGION", "").strip().upper()
+    region = region or DEFAULT_PHONE_REGION
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"KLANT_DEFAULT_PHONE_REGION={region!r} is not an ISO-2 phone region")
+    return region
+
+
+def read_country_aliases(path: Path = COUNTRY_ALIASES_CSV) -> list[tuple[str, str]]:
+    """(alias, country_code) rows of the country_aliases seed."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return [(row["alias"], row["country_code"]) for row in csv.DictReader(f)]
+
+
+def ensure_dictionary(con: duckdb.DuckDBPyConnection) -> None:
+    """Create raw.identifier_dictionary (and the raw tables it reads) if they are missing."""
+    ensure_raw_schema(con)
+    con.execute(DICTIONARY_DDL)
+
+
+def update_dictionary(
+    con: duckdb.DuckDBPyConnection,
+    default_region: str | None = None,
+    aliases: list[tuple[str, str]] | None = None,
+) -> DictionaryUpdate:
+    """Normalize every raw e-mail and phone not yet in the dictionary and add it, atomically."""
+    default_region = default_region or default_phone_region()
+    aliases = read_country_aliases() if aliases is None else aliases
+    ensure_dictionary(con)
+    alias_table = pa.table(
+        {
+            "alias": pa.array([a for a, _ in aliases], pa.string()),
+            "country_code": pa.array([c for _, c in aliases], pa.string()),
+        }
+    )
+    normalized_at = datetime.now(UTC).replace(tzinfo=None)
+    added: Counter[str] = Counter()
+    added_invalid: Counter[str] = Counter()
+    con.register("klant_country_aliases", alias_table)
+    con.begin()
+    try:
+        con.execute(  # sorted: a phone typed alike under several regions lands in one chunk
+            f"create temp table klant_new_values as select * from ({NEW_VALUES_SQL}) "
+            "order by identifier_type, raw_value, region"
+        )
+        (count,) = con.execute("select count(*) from klant_new_values").fetchall()[0]
+        for offset in range(0, count, CHUNK_ROWS):  # bounded memory for millions of values
+            chunk = con.execute(
+                "select identifier_type, raw_value, region from klant_new_values "
+                "order by rowid limit ? offset ?",
+                [CHUNK_ROWS, offset],
+            ).fetchall()
+            results = normalize_values(chunk, default_region)
+            _insert_chunk(con, chunk, results, normalized_at)
+            added.update(t for t, _, _ in chunk)
+            added_invalid.update(
+                t for (t, _, _), n in zip(chunk, results, strict=True) if not n.is_valid
+            )
+        con.execute("drop table klant_new_values")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.unregister("klant_country_aliases")
+
+    invalid = dict(
+        con.execute(
+            "select identifier_type, count(*) from raw.identifier_dictionary "
+            "where not is_valid group by 1"
+        ).fetchall()
+    )
+    (row_count,) = con.execute("select count(*) from raw.identifier_dictionary").fetchall()[0]
+    log.info("identifier dictionary: %s new values, %s rows", count, row_count)
+    return DictionaryUpdate(
+        added={t: added.get(t, 0) for t in IDENTIFIER_TYPES},
+        added_invalid={t: added_invalid.get(t, 0) for t in IDENTIFIER_TYPES},
+        invalid={t: invalid.get(t, 0) for t in IDENTIFIER_TYPES},
+        row_count=row_count,
+    )
+
+
+def _insert_chunk(
+    con: duckdb.DuckDBPyConnection,
+    chunk: list[tuple[str, str, str]],
+    results: list[Normalized],
+    normalized_at: datetime,
+) -> None:
+    table = pa.table(
+        {
+            "identifier_type": pa.array([t for t, _, _ in chunk], pa.string()),
+            "raw_value": pa.array([v for _, v, _ in chunk], pa.string()),
+            "region": pa.array([r for _, _, r in chunk], pa.string()),
+            "normalized_value": pa.array([n.value for n in results], pa.string()),
+            "is_valid": pa.array([n.is_valid for n in results], pa.bool_()),
+            "invalid_reason": pa.array([n.reason for n in results], pa.string()),
+        }
+    )
+    con.register("klant_normalized_chunk", table)
+    try:
+        con.execute(
+            "insert into raw.identifier_dictionary select identifier_type, raw_value, region, "
+            "normalized_value, is_valid, invalid_reason, ? from klant_normalized_chunk",
+            [normalized_at],
+        )
+    finally:
+        con.unregister("klant_normalized_chunk")
+
+
+def normalize_values(values: list[tuple[str, str, str]], default_region: str) -> list[Normalized]:
+    """Normalize (type, raw value, region hint) rows, each phone once per effective region."""
+    phones: dict[tuple[str, str], Normalized] = {}
+    out = []
+    for identifier_type, raw_value, region in values:
+        if identifier_type == "email":
+            out.append(normalize_email(raw_value))
+            continue
+        key = (raw_value, region or default_region)
+        if key not in phones:
+            phones[key] = normalize_phone(*key)
+        out.append(phones[key])
+    return out
