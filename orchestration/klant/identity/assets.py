@@ -26,10 +26,12 @@ def identifier_dictionary(
 ) -> dg.MaterializeResult:
     """Normalize the e-mails and phones that are new in raw; values already known are kept."""
     region = default_phone_region()
+    klant.preflight()
     with klant.build_db() as con:
         update = update_dictionary(con, region)
     context.log.info(
-        f"{sum(update.added.values())} new identifier values ({update.added_invalid} invalid), "
+        f"{sum(update.added.values())} new identifier values "
+        f"({sum(update.added_invalid.values())} invalid), "
         f"{update.row_count} in the dictionary; default phone region {region}"
     )
     return dg.MaterializeResult(
@@ -41,9 +43,7 @@ def identifier_dictionary(
             "invalid_emails": update.invalid["email"],
             "invalid_phones": update.invalid["phone"],
             "default_phone_region": region,
-            # rows_loaded / files_loaded as on the other raw assets: what this run appended
-            "rows_loaded": sum(update.added.values()),
-            "files_loaded": 0,
+            "rows_loaded": sum(update.added.values()),  # as on the other raw assets
             "dagster/row_count": update.row_count,
         }
     )
