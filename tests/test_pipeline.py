@@ -322,3 +322,63 @@ def test_a_build_that_fails_its_audit_is_not_published(pipeline: Pipeline):
             [result.run_id],
         ).fetchall()
         assert failed == [(False, "ERROR")]
+
+
+def test_late_orders_count_and_an_overlapping_export_does_not(pipeline: Pipeline):
+    with pipeline.published() as con:
+        orders_before, revenue_before = con.execute(
+            "select sum(order_count), sum(revenue) from dim_profiles"
+        ).fetchone()
+        # a one-time paying customer, found by the email the shop knows them by
+        person_id, email = con.execute(
+            "select person_id, email from dim_profiles "
+            "where revenue_order_count = 1 and email is not null and email_source = 'commerce' "
+            "order by person_id limit 1"
+        ).fetchone()
+        assert person_id not in {
+            p for (p,) in con.execute("select person_id from segments.repeat_customers").fetchall()
+        }
+
+    commerce = pipeline.settings.landing_dir / "commerce"
+    lines = (commerce / "orders_export_1.csv").read_text(encoding="utf-8").splitlines()
+    header, rows = lines[0], lines[1:]
+    # an overlapping export: the last 300 line-item rows of the first, exported again
+    (commerce / "orders_export_2.csv").write_text(
+        "\n".join([header, *rows[-300:]]) + "\n", encoding="utf-8"
+    )
+    # an order placed ten days before the export date, arriving only now
+    columns = next(csv.reader([header]))
+    late = dict.fromkeys(columns, "")
+    late.update(
+        {
+            "Name": "#99001", "Email": email, "Financial Status": "paid",
+            "Paid at": "2026-11-18 10:00:05 +0100", "Accepts Marketing": "no",
+            "Currency": "EUR", "Subtotal": "80.00", "Shipping": "0.00", "Taxes": "0.00",
+            "Total": "80.00", "Discount Amount": "0.00", "Created at": "2026-11-18 10:00:00 +0100",
+            "Lineitem quantity": "2", "Lineitem name": "Terracotta pot 30 cm",
+            "Lineitem price": "40.00", "Lineitem sku": "GH-PT-0001", "Refunded Amount": "0.00",
+            "Id": "5620009900001",
+        }
+    )  # fmt: skip
+    with (commerce / "orders_late.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerow([late[c] for c in columns])
+
+    assert pipeline.run().success
+    with pipeline.published() as con:
+        orders_after, revenue_after = con.execute(
+            "select sum(order_count), sum(revenue) from dim_profiles"
+        ).fetchone()
+        person = con.execute(
+            "select revenue_order_count, last_order_at from dim_profiles where person_id = ?",
+            [person_id],
+        ).fetchone()
+        repeat = {
+            p for (p,) in con.execute("select person_id from segments.repeat_customers").fetchall()
+        }
+    # the overlap adds nothing; the late order adds exactly itself
+    assert orders_after == orders_before + 1
+    assert revenue_after == revenue_before + 80
+    assert person[0] == 2
+    assert person_id in repeat  # the second order makes them a repeat customer at this run
