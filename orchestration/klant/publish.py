@@ -163,6 +163,10 @@ def publish(
     build_id = f"{_now():%Y%m%dT%H%M%S}-{run_id[:8]}"
     builds = settings.published_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
+    # a publication killed half-way leaves its unfinished snapshot behind; this process holds
+    # the build file, so no other publication can be writing one now
+    for orphan in builds.glob(".*.duckdb.tmp"):
+        orphan.unlink()
     final = builds / f"{build_id}.duckdb"
     tmp = builds / f".{build_id}.duckdb.tmp"
     tmp.unlink(missing_ok=True)

@@ -1,0 +1,94 @@
+"""A run killed with SIGKILL during the build or the publication leaves the previous build live,
+and the next run succeeds with the same tables as a clean run, leaving nothing orphaned."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from klant.publish import current_build
+from klant.settings import Settings
+from tests.conftest import copy_sample_exports
+
+pytestmark = pytest.mark.slow
+
+KLANT = Path(sys.executable).with_name("klant")
+
+
+def start_run(settings: Settings) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(KLANT), "run"],
+        env={
+            **os.environ,
+            "KLANT_LANDING_DIR": str(settings.landing_dir),
+            "KLANT_WAREHOUSE_DIR": str(settings.warehouse_dir),
+        },  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: dbt dies with it
+    )
+
+
+def kill_when(run: subprocess.Popen, ready, timeout: float = 180) -> bool:
+    """SIGKILL the run's whole process group as soon as ready() holds; False if it never did."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and run.poll() is None:
+        if ready():
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
+            return True
+        time.sleep(0.002)
+    run.wait()
+    return False
+
+
+def published_tables(settings: Settings) -> dict[str, list]:
+    con = duckdb.connect(str(settings.published_db), read_only=True)
+    try:
+        names = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_name not like 'klant_%' order by 1"
+        ).fetchall()
+        return {n: sorted(con.execute(f"select * from {n}").fetchall(), key=repr) for (n,) in names}
+    finally:
+        con.close()
+
+
+def test_a_run_killed_during_build_or_publication_leaves_the_last_build_live(settings: Settings):
+    copy_sample_exports(settings.landing_dir)
+    first = start_run(settings)
+    assert first.wait(timeout=300) == 0
+    live, clean = current_build(settings), published_tables(settings)
+
+    # killed while it writes the build file (its write-ahead log exists only while it does)
+    target = settings.warehouse_dir / "build.duckdb.wal"
+    run = start_run(settings)
+    assert kill_when(run, lambda: target.exists()), "the run never reached the dbt build"
+    assert current_build(settings) == live
+    assert published_tables(settings) == clean
+
+    # killed while the snapshot for readers is being written
+    builds = settings.published_dir / "builds"
+    caught = False
+    for _ in range(5):  # the snapshot takes a fraction of a second: try to catch it
+        run = start_run(settings)
+        caught = kill_when(run, lambda: any(builds.glob(".*.duckdb.tmp")))
+        assert current_build(settings) is not None
+        if caught:
+            assert current_build(settings) == live
+            assert published_tables(settings) == clean
+            break
+        live = current_build(settings)  # it finished first: that build is live now
+    assert caught, "never caught a publication in flight"
+
+    # the next run recovers: same tables as a clean run, no half-written snapshot left
+    recovery = start_run(settings)
+    assert recovery.wait(timeout=300) == 0
+    assert current_build(settings) != live
+    assert published_tables(settings) == clean
+    assert not list(builds.glob(".*.tmp"))
