@@ -2,6 +2,7 @@
 and the next run succeeds with the same tables as a clean run, leaving nothing orphaned."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import duckdb
 import pytest
 
 from klant.publish import current_build
-from klant.settings import Settings
+from klant.settings import REPO_ROOT, Settings
 from tests.conftest import copy_sample_exports
 
 pytestmark = pytest.mark.slow
@@ -21,13 +22,18 @@ KLANT = Path(sys.executable).with_name("klant")
 
 
 def start_run(settings: Settings) -> subprocess.Popen:
+    """`klant run` with a persistent Dagster instance configured as `make` does it."""
+    home = settings.warehouse_dir.parent / "dagster_home"
+    home.mkdir(exist_ok=True)
+    shutil.copy(REPO_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
     return subprocess.Popen(
         [str(KLANT), "run"],
         env={
             **os.environ,
             "KLANT_LANDING_DIR": str(settings.landing_dir),
             "KLANT_WAREHOUSE_DIR": str(settings.warehouse_dir),
-        },  # fmt: skip
+            "DAGSTER_HOME": str(home),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: dbt dies with it
@@ -86,7 +92,8 @@ def test_a_run_killed_during_build_or_publication_leaves_the_last_build_live(set
         live = current_build(settings)  # it finished first: that build is live now
     assert caught, "never caught a publication in flight"
 
-    # the next run recovers: same tables as a clean run, no half-written snapshot left
+    # the next run recovers: the killed runs no longer hold the build pool (they are marked
+    # failed), it publishes the same tables as a clean run, no half-written snapshot is left
     recovery = start_run(settings)
     assert recovery.wait(timeout=300) == 0
     assert current_build(settings) != live

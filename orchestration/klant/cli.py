@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 
 import duckdb
@@ -25,16 +26,52 @@ def _instance():
     return dg.DagsterInstance.ephemeral()
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_dead_runs(instance) -> list[str]:
+    """Fail the runs this machine's `klant` started whose process died (kill -9, power loss).
+
+    A dead run still holds its place in the build pool: without this, every later run would
+    wait for it forever.
+    """
+    import dagster as dg
+
+    reaped = []
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED], tags={"klant/host": socket.gethostname()}
+        )
+    )
+    for run in runs:
+        pid = int(run.tags.get("klant/pid", "0"))
+        if pid and not _pid_alive(pid):
+            instance.report_run_failed(run, "the process running it died (killed or crashed)")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            reaped.append(run.run_id)
+    return reaped
+
+
 def run_pipeline() -> bool:
     """Run the full job once, in this process, recorded in the Dagster instance."""
     from klant.definitions import defs
 
     job = defs.resolve_job_def("klant_full")
     with _instance() as instance:
+        for run_id in reap_dead_runs(instance):
+            print(f"run {run_id} had died without finishing: marked failed", file=sys.stderr)
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            tags={"klant/host": socket.gethostname(), "klant/pid": str(os.getpid())},
         )
     if not result.success:
         for event in result.all_events:
