@@ -25,15 +25,8 @@ customer_phones as (
     where identifier_type = 'phone'
 ),
 
-{#- the country as typed to ISO-2: matched trimmed and case-insensitively, one country per
-    alias. The same expression on Billing Country gave the phones their region hint in the
-    identifier dictionary (klant.identity.dictionary), so the joins below find them. #}
 country_regions as (
-    select
-        lower(trim(alias)) as alias_key,
-        min(country_code) as country_code
-    from country_aliases
-    group by lower(trim(alias))
+    {{ klant.country_regions('country_aliases') }}
 ),
 
 header_rows as (

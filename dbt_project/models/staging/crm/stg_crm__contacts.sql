@@ -25,15 +25,8 @@ mobile_phones as (
     where identifier_type = 'phone'
 ),
 
-{#- the country as typed ("Nederland", "UK") to ISO-2: matched trimmed and case-insensitively,
-    one country per alias. The same expression gave the phones their region hint in the
-    identifier dictionary (klant.identity.dictionary), so the join below finds them. #}
 country_regions as (
-    select
-        lower(trim(alias)) as alias_key,
-        min(country_code) as country_code
-    from country_aliases
-    group by lower(trim(alias))
+    {{ klant.country_regions('country_aliases') }}
 ),
 
 typed as (
