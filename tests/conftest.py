@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from klant.settings import REPO_ROOT, Settings
+from klant.settings import REPO_ROOT, SAMPLE_AS_OF, Settings
 
 SEEDS = REPO_ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def sample_as_of():
+    """Every build in the tests measures time from the day the sample exports end."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KLANT_AS_OF", SAMPLE_AS_OF)
+        yield SAMPLE_AS_OF
 
 
 @pytest.fixture

@@ -10,6 +10,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEFAULT_LANDING_DIR = REPO_ROOT / "seeds"
 DEFAULT_WAREHOUSE_DIR = REPO_ROOT / "warehouse"
+# The bundled sample exports end on this day: the demo measures "days since" from here.
+SAMPLE_AS_OF = "2026-11-29 00:00:00"
+
+
+def dbt_vars() -> dict[str, str]:
+    """dbt vars taken from the environment: KLANT_AS_OF pins the build's "now" (UTC)."""
+    as_of = os.environ.get("KLANT_AS_OF", "").strip()
+    return {"klant__as_of": as_of} if as_of else {}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from klant.resources import KlantConfig
-from klant.settings import DBT_PROJECT_DIR
+from klant.settings import DBT_PROJECT_DIR, dbt_vars
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
@@ -83,7 +83,9 @@ def build_dbt_assets(manifest: dict) -> dg.AssetsDefinition:
     def klant_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, klant: KlantConfig):
         klant.preflight()
         os.environ["KLANT_BUILD_DB"] = str(klant.settings.build_db)  # read by profiles.yml
-        yield from dbt.cli(["build"], context=context).stream()
+        variables = dbt_vars()
+        args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
+        yield from dbt.cli(args, context=context).stream()
 
     return klant_dbt
 

@@ -43,6 +43,12 @@ typed as (
         {{ klant.json_text('properties', ['email']) }} as property_email_text,
         nullif(trim({{ klant.json_text('properties', ['path']) }}), '') as property_path,
         nullif(trim({{ klant.json_text('properties', ['category']) }}), '') as product_category,
+        nullif(trim({{ klant.json_text('properties', ['sku']) }}), '') as product_sku,
+        lower(trim({{ klant.json_text('context', ['consent', 'categoryPreferences', 'advertising']) }}))
+            as consent_advertising_text,
+        lower(trim(
+            {{ klant.json_text('context', ['consent', 'categoryPreferences', 'personalization']) }}
+        )) as consent_personalization_text,
         nullif(trim({{ klant.json_text('context', ['page', 'path']) }}), '') as page_path,
         nullif(trim({{ klant.json_text('context', ['page', 'url']) }}), '') as page_url,
         nullif(trim({{ klant.json_text('context', ['page', 'referrer']) }}), '') as page_referrer,
@@ -116,6 +122,16 @@ final as (
         is_property_email_valid,
         property_path,
         product_category,
+        product_sku,
+        {#- Segment Consent Management sends the visitor's category preferences with every event #}
+        case consent_advertising_text
+            when 'true' then true
+            when 'false' then false
+        end as consent_advertising,
+        case consent_personalization_text
+            when 'true' then true
+            when 'false' then false
+        end as consent_personalization,
         page_path,
         page_url,
         page_referrer,
@@ -123,6 +139,14 @@ final as (
         campaign_medium,
         campaign_name,
         user_agent,
+        {#- tablets first: an iPad or an Android without "Mobile" is a tablet, then phones #}
+        case
+            when user_agent is null then null
+            when user_agent like '%iPad%' or user_agent like '%Tablet%' then 'tablet'
+            when user_agent like '%Android%' and user_agent not like '%Mobile%' then 'tablet'
+            when user_agent like '%Mobi%' or user_agent like '%iPhone%' then 'mobile'
+            else 'desktop'
+        end as device_type,
         raw_row_count,
         _load_id,
         _source_file,
