@@ -56,3 +56,23 @@ def postgres_available() -> str:
             pytest.fail(f"KLANT_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {error}")
         pytest.skip(f"PostgreSQL not reachable at {postgres_dsn()} ({error})")
     return postgres_dsn()
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory, sample_as_of: str) -> Settings:
+    """The sample exports through the full job once per session, for tests that only read it
+    (traits and golden record against independent recomputations). Never write to it."""
+    import dagster as dg
+
+    from klant.definitions import build_definitions
+
+    root = tmp_path_factory.mktemp("sample_build")
+    built = Settings(landing_dir=root / "landing", warehouse_dir=root / "warehouse")
+    copy_sample_exports(built.landing_dir)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("KLANT_LANDING_DIR", str(built.landing_dir))
+        env.setenv("KLANT_WAREHOUSE_DIR", str(built.warehouse_dir))
+        defs: dg.Definitions = build_definitions()
+        result = defs.resolve_job_def("klant_full").execute_in_process(raise_on_error=False)
+    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+    return built

@@ -44,7 +44,34 @@ def test_lineage_runs_from_raw_to_publish(graph):
 
 def test_assets_are_grouped_by_domain(graph):
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys()}
-    assert {"ingest", "staging", "identity", "profiles", "segments", "publish"} <= groups
+    assert {
+        "ingest",
+        "staging",
+        "identity",
+        "profiles",
+        "segments",
+        "publish",
+        "activation",
+    } <= groups
+    assert graph.get(dg.AssetKey(["marts", "dim_visitors"])).group_name == "profiles"
+    assert graph.get(dg.AssetKey(["segments", "segment_memberships"])).group_name == "segments"
+
+
+def test_segments_flow_into_their_history_and_exports(graph):
+    """The rollup declares every segment upstream, and each segment with destinations exports."""
+    key = dg.AssetKey
+    history = ancestors(graph, key(["segments", "segment_members"]))
+    segments = [
+        k
+        for k in graph.get_all_asset_keys()
+        if k.path[0] == "segments" and not k.path[1].startswith("segment_")
+    ]
+    assert len(segments) >= 6
+    assert set(segments) <= history
+    for segment in segments:
+        export = key(["activation", segment.path[1]])
+        assert key(["published"]) in ancestors(graph, export)
+        assert segment in ancestors(graph, export)
 
 
 def test_gx_suites_are_blocking_checks(graph):

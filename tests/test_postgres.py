@@ -1,5 +1,6 @@
 """The same dbt project builds on PostgreSQL and gives the same profiles as on DuckDB."""
 
+import json
 import os
 import subprocess
 import sys
@@ -21,14 +22,18 @@ DBT = Path(sys.executable).with_name("dbt")
 
 
 def dbt_build(target: str, env: dict[str, str], target_path: Path) -> None:
-    done = subprocess.run(
-        [str(DBT), "build", "--target", target, "--target-path", str(target_path)],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), **env},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    """Build as Dagster does: everything up to the segments, then the segment rollup."""
+    variables = json.dumps({"klant__as_of": os.environ["KLANT_AS_OF"]})
+    for selection in (["--exclude", "tag:segment_rollup"], ["--select", "tag:segment_rollup"]):
+        done = subprocess.run(
+            [str(DBT), "build", "--target", target, "--target-path", str(target_path)]
+            + ["--vars", variables, *selection],
+            cwd=DBT_PROJECT_DIR,
+            env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), **env},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
 def copy_raw_to_postgres(duck: duckdb.DuckDBPyConnection, pg, tmp_path: Path) -> None:
@@ -55,10 +60,18 @@ def copy_raw_to_postgres(duck: duckdb.DuckDBPyConnection, pg, tmp_path: Path) ->
     pg.commit()
 
 
-PROFILE_SQL = (
-    "select person_id, email, phone, order_count, round(revenue, 2) "
-    "from marts.dim_profiles order by person_id"
-)
+# every column of the golden record and its traits, and every segment's members
+COMPARED_SQL = {
+    "profiles": "select * from marts.dim_profiles order by person_id",
+    "visitors": "select * from marts.dim_visitors order by visitor_id",
+    "members": "select segment_name, person_id from segments.segment_members order by 1, 2",
+    "activation": "select * from marts.activation_identifiers order by person_id",
+}
+
+
+def rows(cursor, sql: str) -> list[tuple]:
+    cursor.execute(sql)
+    return [tuple(str(v) if v is not None else None for v in r) for r in cursor.fetchall()]
 
 
 def test_the_dbt_project_builds_on_postgres_like_on_duckdb(postgres_available, tmp_path: Path):
@@ -85,17 +98,15 @@ def test_the_dbt_project_builds_on_postgres_like_on_duckdb(postgres_available, t
         dbt_build("duckdb", {"KLANT_BUILD_DB": str(build_db)}, tmp_path / "target_duck")
 
         cur = pg.cursor()
-        cur.execute(PROFILE_SQL)
-        on_postgres = [tuple(str(v) if v is not None else None for v in r) for r in cur.fetchall()]
+        on_postgres = {name: rows(cur, sql) for name, sql in COMPARED_SQL.items()}
         pg.close()
         duck = duckdb.connect(str(build_db), read_only=True)
-        on_duckdb = [
-            tuple(str(v) if v is not None else None for v in r)
-            for r in duck.execute(PROFILE_SQL).fetchall()
-        ]
+        on_duckdb = {name: rows(duck.cursor(), sql) for name, sql in COMPARED_SQL.items()}
         duck.close()
-        assert len(on_postgres) > 1000
-        assert on_postgres == on_duckdb
+        assert len(on_postgres["profiles"]) > 1000
+        assert len(on_postgres["members"]) > 1000
+        for name in COMPARED_SQL:
+            assert on_postgres[name] == on_duckdb[name], name
     finally:
         admin.cursor().execute(f"drop database if exists {database} with (force)")
         admin.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from klant.sampledata import DEFAULT_PEOPLE, DEFAULT_SEED, catalog, generate
+from klant.sampledata import DEFAULT_PEOPLE, DEFAULT_SEED, catalog, generate, web
 from klant.sampledata.__main__ import main
 from klant.sampledata.people import EmailBook, transliterate
 
@@ -286,6 +286,62 @@ def test_order_completed_events_match_shop_orders(sample: Path, events, records)
         assert order_owner[event["properties"]["order_id"]] == record["person_key"]
         person_email = event["properties"]["email"].strip().lower()
         assert "@" in person_email
+
+
+def test_consent_is_answered_per_device_and_advertising_flips_at_most_once(events) -> None:
+    timelines: defaultdict[tuple[str, str], list[tuple[str, dict | None]]] = defaultdict(list)
+    for event, record in events:
+        consent = event["context"].get("consent")
+        preferences = None if consent is None else consent["categoryPreferences"]
+        if preferences is not None:
+            assert set(consent) == {"categoryPreferences"}
+            assert set(preferences) == {"advertising", "personalization"}
+            assert all(isinstance(value, bool) for value in preferences.values())
+        timelines[(record["person_key"], event["anonymousId"])].append(
+            (event["timestamp"], preferences)
+        )
+    answered, flipped = 0, 0
+    for timeline in timelines.values():
+        values = [preferences for _, preferences in sorted(timeline, key=lambda t: t[0])]
+        if values[0] is None:
+            assert all(value is None for value in values), "a device answers before its first event"
+            continue
+        answered += 1
+        assert len({value["personalization"] for value in values}) == 1
+        advertising = [value["advertising"] for value in values]
+        changes = sum(a != b for a, b in zip(advertising, advertising[1:], strict=False))
+        assert changes <= 1
+        flipped += changes
+    assert 0.85 <= answered / len(timelines) <= 0.95
+    assert 0.02 <= flipped / answered <= 0.1
+    visitors = [key for key in timelines if key[0].startswith("v")]
+    assert any(timelines[key][0][1] is not None for key in visitors)
+
+
+def test_consent_leaves_every_other_byte_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_consent, without = tmp_path / "with", tmp_path / "without"
+    generate(150, with_consent, seed=11)
+    monkeypatch.setattr(web, "CONSENT_ANSWERED_SHARE", 0.0)
+    generate(150, without, seed=11)
+    files = export_files(with_consent)
+    assert files == export_files(without)
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    stripped = 0
+    for rel in files:
+        if not rel.startswith("web/"):
+            assert (with_consent / rel).read_bytes() == (without / rel).read_bytes(), rel
+            continue
+        lines = zip(data_lines(with_consent, rel), data_lines(without, rel), strict=True)
+        for line, plain in lines:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a truncated line, cut at the same share of a longer text
+            stripped += event["context"].pop("consent", None) is not None
+            assert encoder.encode(event) == plain
+    assert stripped > 1000
 
 
 def test_duplicate_events_repeat_a_message_id(events) -> None:

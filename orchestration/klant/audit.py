@@ -15,11 +15,11 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from expectations import SUITES
+from expectations import SUITES, segment
 from klant import graph_health as health
 from klant.publish import current_build, record_check
 from klant.resources import KlantConfig
-from klant.transform import model_asset_keys
+from klant.transform import model_asset_keys, segment_models
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no network calls from GX
 
@@ -101,13 +101,21 @@ def validate_table(
 
 
 def build_gx_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
-    """A blocking asset check per expectation suite whose table the dbt project builds."""
+    """A blocking asset check per expectation suite whose table the dbt project builds.
+
+    Every segment gets the generic segment suite (expectations/segment.py) unless it has its own,
+    so a new segment file is audited with no other change.
+    """
     keys = model_asset_keys(manifest)
+    suites = dict(SUITES)
+    for node in segment_models(manifest):
+        suites.setdefault(node["name"], segment.suite_for(node["name"]))
     checks = []
-    for table, build_suite in sorted(SUITES.items()):
+    for table, build_suite in sorted(suites.items()):
         if table not in keys:
             raise ValueError(f"expectation suite {table!r} has no dbt model of that name")
-        checks.append(_gx_check(table, keys[table], build_suite))
+        module = table if table in SUITES else "segment"
+        checks.append(_gx_check(table, keys[table], build_suite, f"expectations/{module}.py"))
     return checks
 
 
@@ -115,14 +123,14 @@ def gx_check_name(table: str) -> str:
     return f"gx_{table}"
 
 
-def _gx_check(table: str, key: dg.AssetKey, build_suite: SuiteBuilder):
+def _gx_check(table: str, key: dg.AssetKey, build_suite: SuiteBuilder, module: str):
     schema, name = key.path[-2], key.path[-1]
 
     @dg.asset_check(
         asset=key,
         name=gx_check_name(table),
         blocking=True,
-        description=f"Great Expectations suite expectations/{table}.py on the build.",
+        description=f"Great Expectations suite {module} on the build.",
     )
     def _check(context: dg.AssetCheckExecutionContext, klant: KlantConfig) -> dg.AssetCheckResult:
         with klant.build_db() as con:

@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                 "or from Python: duckdb.connect("
                 f"'{settings.published_db}', read_only=True).sql('select * from dim_profiles')"
             )
+            print(
+                f"\nactivation files (hashed, consent-filtered, with adds/removes): "
+                f"{settings.exports_dir}/<segment>/<destination>/latest/"
+            )
         return 0
     if args.command == "status":
         print(summary(settings))

@@ -1,7 +1,8 @@
-"""klant's one Definitions: ingest -> dbt (staging, identity, profiles, segments) -> publish."""
+"""klant's one Definitions: ingest -> dbt (identity, profiles, segments) -> publish -> exports."""
 
 import dagster as dg
 
+from klant.activation import build_activation_assets
 from klant.audit import blocking_check_names, build_graph_checks, build_gx_checks
 from klant.automation import build_automation
 from klant.identity.assets import identifier_dictionary
@@ -35,8 +36,9 @@ def build_definitions() -> dg.Definitions:
         assets=[
             *ingest_assets,
             identifier_dictionary,
-            build_dbt_assets(manifest),
+            *build_dbt_assets(manifest),
             build_publish_asset(manifest, required),
+            *build_activation_assets(manifest),
         ],
         asset_checks=checks,
         jobs=[full, ingest_only],

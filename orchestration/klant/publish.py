@@ -19,6 +19,8 @@ import duckdb
 from klant.settings import Settings
 
 DEFAULT_KEEP_BUILDS = 5
+# the column every published table gains: the id of the build its rows come from
+BUILD_ID_COLUMN = "build_id"
 # A reader resolves the symlink, then opens the file: a snapshot superseded less than this long
 # ago may still be on its way to being opened, so it is not deleted yet.
 DEFAULT_PRUNE_GRACE_SECONDS = 600.0
@@ -176,9 +178,12 @@ def publish(
     try:
         con.execute("create schema if not exists snapshot.segments")
         for table in tables:
+            # every published row says which build it belongs to
             con.execute(
                 f'create table snapshot.{table.schema}."{table.build_name}" as '
-                f'select * from "{table.build_schema}"."{table.build_name}"'
+                f"select *, cast(? as varchar) as {BUILD_ID_COLUMN} "
+                f'from "{table.build_schema}"."{table.build_name}"',
+                [build_id],
             )
             counts[table.qualified] = con.execute(
                 f'select count(*) from snapshot.{table.schema}."{table.build_name}"'

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# KLANT_DBT_PROJECT_DIR points at a copy of the dbt project (a test adding a segment uses it)
+DBT_PROJECT_DIR = Path(os.environ.get("KLANT_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project")).resolve()
 DEFAULT_LANDING_DIR = REPO_ROOT / "seeds"
 DEFAULT_WAREHOUSE_DIR = REPO_ROOT / "warehouse"
 # The bundled sample exports end on this day: the demo measures "days since" from here.
@@ -40,6 +41,12 @@ class Settings:
     def published_db(self) -> Path:
         """The path readers open: a symlink to the last build that passed its audit."""
         return self.published_dir / "klant.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Where activation writes exports: KLANT_EXPORTS_DIR, else <warehouse>/exports."""
+        override = os.environ.get("KLANT_EXPORTS_DIR", "").strip()
+        return Path(override).resolve() if override else self.warehouse_dir / "exports"
 
     @classmethod
     def from_env(cls) -> Settings:

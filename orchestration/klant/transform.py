@@ -45,8 +45,34 @@ def load_manifest() -> dict:
     return json.loads(prepare_manifest().read_text())
 
 
+SEGMENT_TAG = "segment"  # every model in models/segments/
+ROLLUP_TAG = "segment_rollup"  # the models that read every segment (models/memberships/)
+_PROFILE_AREAS = {"web": "profiles", "orders": "profiles", "visitors": "profiles"}
+
+
+def segment_models(manifest: Mapping[str, Any]) -> list[dict]:
+    """The segment models (one per file in models/segments/), by name."""
+    nodes = manifest["nodes"].values()
+    found = [n for n in nodes if n["resource_type"] == "model" and SEGMENT_TAG in n["tags"]]
+    return sorted(found, key=lambda node: node["name"])
+
+
 class KlantTranslator(DagsterDbtTranslator):
-    """Asset keys <schema>/<model> and groups by domain, taken from the model's folder."""
+    """Asset keys <schema>/<model> and groups by domain, taken from the model's folder.
+
+    The segment rollup models find the segments in the dbt graph when they run, so dbt knows no
+    dependency on them; the translator declares one on every segment, for lineage and order.
+    """
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id)
+        if node is not None and ROLLUP_TAG in node.get("tags", []):
+            segments = [self.get_asset_key(segment) for segment in segment_models(manifest)]
+            spec = spec.merge_attributes(deps=segments)
+        return spec
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -59,8 +85,11 @@ class KlantTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         if dbt_resource_props["resource_type"] == "seed":
             return "config"
+        if ROLLUP_TAG in dbt_resource_props.get("tags", []):
+            return "segments"
         if len(fqn) > 2 and fqn[1] in ("marts", "intermediate"):
-            return fqn[2]  # marts/identity -> identity, marts/profiles -> profiles
+            # marts/identity -> identity; the traits' building blocks sit with the profiles
+            return _PROFILE_AREAS.get(fqn[2], fqn[2])
         if len(fqn) > 1:
             return fqn[1]  # staging, segments
         return None
@@ -70,24 +99,58 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 TRANSLATOR = KlantTranslator()
 
 
-def build_dbt_assets(manifest: dict) -> dg.AssetsDefinition:
-    """All dbt models, seeds and tests as one multi-asset; `dbt build` runs them in order."""
+def dbt_build_args() -> list[str]:
+    """`dbt build` as a pipeline run calls it.
+
+    dbt's unit tests check the models' logic on fixed rows, not the data: like dbt's own advice
+    for production, runs leave them out (CI runs them, tests/test_pipeline.py), unless
+    KLANT_DBT_UNIT_TESTS=1 asks for them.
+    """
+    args = ["build"]
+    if os.environ.get("KLANT_DBT_UNIT_TESTS") != "1":
+        args += ["--exclude-resource-type", "unit_test"]
+    variables = dbt_vars()
+    return args + (["--vars", json.dumps(variables)] if variables else [])
+
+
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, klant: KlantConfig):
+    klant.preflight()
+    os.environ["KLANT_BUILD_DB"] = str(klant.settings.build_db)  # read by profiles.yml
+    yield from dbt.cli(dbt_build_args(), context=context).stream()
+
+
+def build_dbt_assets(manifest: dict) -> list[dg.AssetsDefinition]:
+    """The dbt project as two multi-assets, each one `dbt build` of its models, seeds and tests.
+
+    The first builds everything up to the segments; the second, the segment rollup (members,
+    membership history, sizes), which reads every segment and so must run after all of them.
+    """
 
     @dbt_assets(
         manifest=manifest,
         project=dbt_project,
         dagster_dbt_translator=TRANSLATOR,
         name="klant_dbt",
+        exclude=f"tag:{ROLLUP_TAG}",
         pool="klant_build_db",
     )
     def klant_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, klant: KlantConfig):
-        klant.preflight()
-        os.environ["KLANT_BUILD_DB"] = str(klant.settings.build_db)  # read by profiles.yml
-        variables = dbt_vars()
-        args = ["build", *(["--vars", json.dumps(variables)] if variables else [])]
-        yield from dbt.cli(args, context=context).stream()
+        yield from _dbt_build(context, dbt, klant)
 
-    return klant_dbt
+    @dbt_assets(
+        manifest=manifest,
+        project=dbt_project,
+        dagster_dbt_translator=TRANSLATOR,
+        name="klant_dbt_segment_rollup",
+        select=f"tag:{ROLLUP_TAG}",
+        pool="klant_build_db",
+    )
+    def klant_dbt_segment_rollup(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, klant: KlantConfig
+    ):
+        yield from _dbt_build(context, dbt, klant)
+
+    return [klant_dbt, klant_dbt_segment_rollup]
 
 
 def model_asset_keys(manifest: dict) -> dict[str, dg.AssetKey]:

@@ -73,6 +73,7 @@ class Person:
     in_web: bool
     accepts_marketing: bool
     user_id: str
+    seed: int  # the run's seed, for streams drawn apart from the person's own (consent)
     household: Household | None = None
 
 
@@ -192,6 +193,7 @@ def make_person(
         in_web=in_web or shares,
         accepts_marketing=chance(rng, 0.55),
         user_id=str(7_200_000_000_000 + permute(index, 10**12, "user_id")),
+        seed=seed,
         household=household if shares else None,
     )
     return person, rng

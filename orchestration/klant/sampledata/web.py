@@ -1,4 +1,7 @@
-"""Segment events: sessions of page views and product events per device, identifies, orders."""
+"""Segment events: sessions of page views and product events per device, identifies, orders.
+
+Each device also carries the visitor's consent-banner answers (Segment Consent Management).
+"""
 
 from __future__ import annotations
 
@@ -48,6 +51,14 @@ DUPLICATE_EVENT_SHARE = 0.005
 # Every MALFORMED_PERIOD-th event overall (at these offsets) is written broken.
 MALFORMED_PERIOD = 6_000
 MALFORMED_AT = {1_500: "truncated", 4_500: "no_message_id"}
+# Segment Consent Management: the share of devices whose visitor answers the banner before the
+# first event, the share saying yes per category, and the share who later flip advertising.
+CONSENT_ANSWERED_SHARE = 0.9
+CONSENT_ADVERTISING_SHARE = 0.6
+CONSENT_PERSONALIZATION_SHARE = 0.7
+CONSENT_CHANGE_SHARE = 0.08
+# A flip falls between the device's first session start and this long after its last one.
+CONSENT_CHANGE_TAIL = 10 * MINUTE
 Campaign = dict[str, str] | None
 
 
@@ -60,6 +71,43 @@ class Device:
     ip: str
     locale: str
     shared: bool = False
+
+
+@dataclass
+class Consent:
+    """A device's answers to the consent banner; advertising flips at changed_at, if set."""
+
+    advertising: bool
+    personalization: bool
+    changed_at: int | None = None
+
+    def context(self, at: int) -> dict[str, dict[str, bool]]:
+        """context.consent of an event at `at` (epoch ms)."""
+        advertising = self.advertising
+        if self.changed_at is not None and at >= self.changed_at:
+            advertising = not advertising
+        preferences = {"advertising": advertising, "personalization": self.personalization}
+        return {"categoryPreferences": preferences}
+
+
+def device_consent(seed: int, owner: str, number: int, starts: list[int]) -> Consent | None:
+    """The consent of device `number` of a person or visitor, or None if never answered.
+
+    Drawn from a stream of its own, always with the same number of draws, so that consent
+    changes no other byte of the exports. `starts` are the device's session starts.
+    """
+    rng = rng_for(seed, f"consent/{owner}", number)
+    answered = chance(rng, CONSENT_ANSWERED_SHARE)
+    advertising = chance(rng, CONSENT_ADVERTISING_SHARE)
+    personalization = chance(rng, CONSENT_PERSONALIZATION_SHARE)
+    changes, moment = chance(rng, CONSENT_CHANGE_SHARE), rng.random()
+    if not answered:
+        return None
+    consent = Consent(advertising, personalization)
+    if changes and starts:
+        first, last = min(starts), max(starts) + CONSENT_CHANGE_TAIL
+        consent.changed_at = first + int(moment * (last - first))
+    return consent
 
 
 class WebState:
@@ -95,9 +143,15 @@ class Tracker:
     """Writes the events of one device, carrying analytics.js state (userId) between them."""
 
     def __init__(
-        self, rng: random.Random, state: WebState, person_key: str, device: Device
+        self,
+        rng: random.Random,
+        state: WebState,
+        person_key: str,
+        device: Device,
+        consent: Consent | None = None,
     ) -> None:
         self.rng, self.state, self.person_key, self.device = rng, state, person_key, device
+        self.consent = consent
         self.user_id: str | None = None
         self.groups: list[Group] = []
         self.flags: tuple[str, ...] = ("shared_device",) if device.shared else ()
@@ -120,6 +174,8 @@ class Tracker:
         }
         if campaign:
             context["campaign"] = campaign
+        if self.consent is not None:
+            context["consent"] = self.consent.context(at)
         message_id = uuid_from(rng)
         sent = at + rng.randrange(1_000)
         received = sent + 40 + rng.randrange(1_500)
@@ -360,8 +416,9 @@ def person_groups(
             sessions[rng.randrange(len(devices))].append((start, order))
     groups: list[Group] = []
     for number, device in enumerate(devices):
-        tracker = Tracker(rng, state, person.key, device)
         plan = sorted(sessions[number], key=lambda session: session[0])
+        consent = device_consent(person.seed, person.key, number, [s for s, _ in plan])
+        tracker = Tracker(rng, state, person.key, device, consent)
         first = 0 if number == 0 and chance(rng, 0.35) else rng.randrange(len(plan))
         first = min([first] + [k for k, (_, order) in enumerate(plan) if order is not None])
         for k, (start, order) in enumerate(plan):
@@ -381,10 +438,11 @@ def visitor_groups(seed: int, number: int, state: WebState) -> tuple[list[Group]
     key = f"v{number + 1:07d}"
     country = COUNTRY_PICK.pick(rng)
     device = _device(rng, country.locales, DEVICE_KIND.pick(rng))
-    tracker = Tracker(rng, state, key, device)
     first = ANCHOR_MS - 3 * HOUR - int(rng.random() * 364 * 24 * HOUR)
     last = min(first + 14 * 24 * HOUR, ANCHOR_MS - 2 * HOUR)
-    for start in _session_starts(rng, first, last, VISITOR_SESSIONS.pick(rng)):
+    starts = _session_starts(rng, first, last, VISITOR_SESSIONS.pick(rng))
+    tracker = Tracker(rng, state, key, device, device_consent(seed, key, 0, starts))
+    for start in starts:
         browse(tracker, start, None, None)
     row = [key, "visitor", "", "", "", "", country.code, "0", "0", "1"]
     return tracker.groups, row

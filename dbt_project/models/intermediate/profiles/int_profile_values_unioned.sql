@@ -1,4 +1,15 @@
-{%- set source_priority = var('klant__source_priority') -%}
+{#- the profile fields each source states, each a column of the source's *_fields CTE -#}
+{%- set crm_attributes = [
+    'first_name', 'last_name', 'street', 'postal_code', 'city', 'country', 'company',
+    'lifecycle_stage', 'consent_email',
+] -%}
+{%- set commerce_attributes = [
+    'first_name', 'last_name', 'street', 'postal_code', 'city', 'country', 'company',
+    'consent_email',
+] -%}
+{%- set web_attributes = [
+    'first_name', 'last_name', 'consent_advertising', 'consent_personalization',
+] -%}
 
 with
 
@@ -26,80 +37,75 @@ person_identifiers as (
     select * from {{ ref('int_identifiers_registered') }}
 ),
 
-crm_values as (
+{#- every value is text; a consent statement is 'true' or 'false', and null (no statement, such
+    as an event without consent context) is no value. A contact's values date from its last
+    modification (its creation when that is unreadable), the time identity gives the record. #}
+crm_fields as (
     select
-        'crm' as source,
         contact_id as record_key,
-        'first_name' as attribute,
-        first_name as attribute_value,
-        last_modified_at as observed_at
-    from contacts
-    union all
-    select
-        'crm' as source,
-        contact_id as record_key,
-        'last_name' as attribute,
-        last_name as attribute_value,
-        last_modified_at as observed_at
-    from contacts
-    union all
-    select
-        'crm' as source,
-        contact_id as record_key,
-        'country' as attribute,
-        country_code as attribute_value,
-        last_modified_at as observed_at
+        coalesce(last_modified_at, created_at) as observed_at,
+        first_name,
+        last_name,
+        street_address as street,
+        postal_code,
+        city,
+        country_code as country,
+        company_name as company,
+        lifecycle_stage,
+        cast(is_marketing_email_opted_in as {{ dbt.type_string() }}) as consent_email
     from contacts
 ),
 
 {#- Shopify has one Billing Name: the first word is the first name, the rest the last name
     ("Jan de Vries" -> "Jan", "de Vries") #}
-commerce_values as (
+commerce_fields as (
     select
-        'commerce' as source,
         order_name as record_key,
-        'first_name' as attribute,
-        {{ dbt.split_part('billing_name', "' '", 1) }} as attribute_value,
-        created_at as observed_at
-    from orders
-    union all
-    select
-        'commerce' as source,
-        order_name as record_key,
-        'last_name' as attribute,
+        created_at as observed_at,
+        {{ dbt.split_part('billing_name', "' '", 1) }} as first_name,
         case
             when {{ dbt.position("' '", 'billing_name') }} > 0
                 then trim(substr(billing_name, {{ dbt.position("' '", 'billing_name') }} + 1))
-        end as attribute_value,
-        created_at as observed_at
-    from orders
-    union all
-    select
-        'commerce' as source,
-        order_name as record_key,
-        'country' as attribute,
-        billing_country_code as attribute_value,
-        created_at as observed_at
+        end as last_name,
+        billing_street as street,
+        billing_zip as postal_code,
+        billing_city as city,
+        billing_country_code as country,
+        billing_company as company,
+        cast(accepts_marketing as {{ dbt.type_string() }}) as consent_email
     from orders
 ),
 
-web_values as (
+web_fields as (
     select
-        'web' as source,
         message_id as record_key,
-        'first_name' as attribute,
-        trait_first_name as attribute_value,
-        event_at as observed_at
-    from events
-    union all
-    select
-        'web' as source,
-        message_id as record_key,
-        'last_name' as attribute,
-        trait_last_name as attribute_value,
-        event_at as observed_at
+        event_at as observed_at,
+        trait_first_name as first_name,
+        trait_last_name as last_name,
+        cast(consent_advertising as {{ dbt.type_string() }}) as consent_advertising,
+        cast(consent_personalization as {{ dbt.type_string() }}) as consent_personalization
     from events
 ),
+
+{%- for source, attributes in [
+    ('crm', crm_attributes), ('commerce', commerce_attributes), ('web', web_attributes)
+] %}
+
+{{ source }}_values as (
+    {%- for attribute in attributes %}
+    select
+        '{{ source }}' as source,
+        record_key,
+        '{{ attribute }}' as attribute,
+        {{ attribute }} as attribute_value,
+        observed_at
+    from {{ source }}_fields
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+{%- endfor %}
 
 {#- e-mails and phones come normalized from the identity observations, only those the identity
     rules kept for the record's own person (not a value dropped as shared by several people) #}
@@ -139,13 +145,8 @@ final as (
         unioned.attribute,
         unioned.attribute_value,
         unioned.source,
-        case unioned.source
-            {%- for source, priority in source_priority.items() %}
-            when '{{ source }}' then {{ priority }}
-            {%- endfor %}
-            else 99
-        end as source_priority,
-        {#- a name typed all in lower or upper case loses to a well-cased one of the same source #}
+        {#- a name typed all in lower or upper case loses to a well-cased one (see
+            int_profile_values_ranked) #}
         coalesce(
             unioned.attribute not in ('first_name', 'last_name')
             or (

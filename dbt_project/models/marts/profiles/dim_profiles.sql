@@ -1,15 +1,24 @@
+{%- set golden_fields = [
+    'first_name', 'last_name', 'email', 'phone', 'street', 'postal_code', 'city', 'country',
+    'company', 'lifecycle_stage', 'consent_email', 'consent_advertising', 'consent_personalization',
+] -%}
+
 with
 
 persons as (
     select * from {{ ref('dim_person_identifiers') }}
 ),
 
-profile_values as (
-    select * from {{ ref('int_profile_values_unioned') }}
+golden as (
+    select * from {{ ref('int_profiles_golden') }}
 ),
 
-orders as (
-    select * from {{ ref('int_orders_attributed') }}
+order_traits as (
+    select * from {{ ref('int_person_order_traits') }}
+),
+
+web_traits as (
+    select * from {{ ref('int_person_web_traits') }}
 ),
 
 records as (
@@ -22,53 +31,6 @@ contacts as (
 
 person_ids as (
     select distinct person_id from persons
-),
-
-{#- survivorship, field by field: the source with the best priority wins (crm, then
-    commerce, then web), and within a source the most recent well-formed value #}
-ranked_values as (
-    select
-        *,
-        row_number() over (
-            partition by person_id, attribute
-            order by
-                source_priority,
-                case when is_well_formed then 0 else 1 end,
-                observed_at desc nulls last,
-                attribute_value
-        ) as value_rank
-    from profile_values
-),
-
-winning_values as (
-    select
-        person_id,
-        max(case when attribute = 'first_name' then attribute_value end) as first_name,
-        max(case when attribute = 'first_name' then source end) as first_name_source,
-        max(case when attribute = 'last_name' then attribute_value end) as last_name,
-        max(case when attribute = 'last_name' then source end) as last_name_source,
-        max(case when attribute = 'email' then attribute_value end) as email,
-        max(case when attribute = 'email' then source end) as email_source,
-        max(case when attribute = 'phone' then attribute_value end) as phone,
-        max(case when attribute = 'phone' then source end) as phone_source,
-        max(case when attribute = 'country' then attribute_value end) as country,
-        max(case when attribute = 'country' then source end) as country_source
-    from ranked_values
-    where value_rank = 1
-    group by person_id
-),
-
-order_totals as (
-    select
-        person_id,
-        count(*) as order_count,
-        sum(case when is_revenue_bearing then 1 else 0 end) as revenue_order_count,
-        sum(case when is_revenue_bearing then net_revenue else 0 end) as revenue,
-        min(created_at) as first_order_at,
-        max(created_at) as last_order_at
-    from orders
-    where person_id is not null
-    group by person_id
 ),
 
 {#- first seen uses the CRM create date, last seen its last modification #}
@@ -101,32 +63,53 @@ activity as (
 final as (
     select
         person_ids.person_id,
-        winning_values.first_name,
-        winning_values.last_name,
-        winning_values.email,
-        winning_values.phone,
-        winning_values.country,
-        cast(coalesce(order_totals.order_count, 0) as integer) as order_count,
-        cast(coalesce(order_totals.revenue_order_count, 0) as integer) as revenue_order_count,
-        cast(coalesce(order_totals.revenue, 0) as numeric(18, 2)) as revenue,
-        order_totals.first_order_at,
-        order_totals.last_order_at,
+        {%- for field in golden_fields %}
+        golden.{{ field }},
+        {%- endfor %}
+        cast(coalesce(order_traits.order_count, 0) as integer) as order_count,
+        cast(coalesce(order_traits.revenue_order_count, 0) as integer) as revenue_order_count,
+        cast(coalesce(order_traits.revenue, 0) as numeric(18, 2)) as revenue,
+        order_traits.average_order_value,
+        order_traits.first_order_at,
+        order_traits.last_order_at,
+        order_traits.days_since_last_order,
+        cast(coalesce(order_traits.revenue_12m, 0) as numeric(18, 2)) as revenue_12m,
+        order_traits.rfm_recency_score,
+        order_traits.rfm_frequency_score,
+        order_traits.rfm_monetary_score,
+        order_traits.rfm_segment,
+        order_traits.product_categories,
+        cast(coalesce(web_traits.session_count, 0) as integer) as session_count,
+        cast(coalesce(web_traits.page_view_count, 0) as integer) as page_view_count,
+        cast(coalesce(web_traits.product_view_count, 0) as integer) as product_view_count,
+        cast(coalesce(web_traits.cart_add_count, 0) as integer) as cart_add_count,
+        web_traits.last_cart_add_at,
+        web_traits.first_touch_utm_source,
+        web_traits.first_touch_utm_medium,
+        web_traits.first_touch_utm_campaign,
+        web_traits.last_touch_utm_source,
+        web_traits.last_touch_utm_medium,
+        web_traits.last_touch_utm_campaign,
+        web_traits.preferred_device,
+        web_traits.web_first_seen_at,
+        web_traits.web_last_seen_at,
         activity.first_seen_at,
         activity.last_seen_at,
-        winning_values.first_name_source,
-        winning_values.last_name_source,
-        winning_values.email_source,
-        winning_values.phone_source,
-        winning_values.country_source,
         cast(coalesce(activity.record_count, 0) as integer) as record_count,
         coalesce(activity.is_in_crm, false) as is_in_crm,
         coalesce(activity.is_in_commerce, false) as is_in_commerce,
-        coalesce(activity.is_in_web, false) as is_in_web
+        coalesce(activity.is_in_web, false) as is_in_web,
+        {%- for field in golden_fields %}
+        golden.{{ field }}_source,
+        golden.{{ field }}_updated_at{{ ',' if not loop.last }}
+        {%- endfor %}
     from person_ids
-    left join winning_values
-        on winning_values.person_id = person_ids.person_id
-    left join order_totals
-        on order_totals.person_id = person_ids.person_id
+    left join golden
+        on golden.person_id = person_ids.person_id
+    left join order_traits
+        on order_traits.person_id = person_ids.person_id
+    left join web_traits
+        on web_traits.person_id = person_ids.person_id
     left join activity
         on activity.person_id = person_ids.person_id
 )

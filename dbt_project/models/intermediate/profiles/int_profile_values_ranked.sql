@@ -1,0 +1,156 @@
+{#- a field whose rule is 'follow:<leader>' takes its value from the record that won <leader> -#}
+{%- set follow_prefix = 'follow:' -%}
+
+with
+
+profile_values as (
+    select * from {{ ref('int_profile_values_unioned') }}
+),
+
+survivorship as (
+    select * from {{ ref('profile_survivorship') }}
+),
+
+{#- source_order as a list with a '>' on either side: ">crm>commerce>web>". A follower's
+    fallback, for a person whose leader record does not state it, is source_priority #}
+source_orders as (
+    select
+        attribute,
+        rule,
+        case
+            when rule like '{{ follow_prefix }}%' then 'source_priority'
+            else rule
+        end as ranking_rule,
+        case
+            when rule like '{{ follow_prefix }}%'
+                then substr(rule, {{ follow_prefix | length + 1 }})
+        end as leader_attribute,
+        '>' || replace(source_order, ' ', '') || '>' as source_list
+    from survivorship
+),
+
+{#- a source's rank is its place in source_order, counted as the '>' up to and including the one
+    before it (crm 1, commerce 2, web 3); a source left out of source_order supplies nothing #}
+placed as (
+    select
+        profile_values.*,
+        source_orders.rule,
+        source_orders.ranking_rule,
+        source_orders.leader_attribute,
+        source_orders.source_list,
+        {{ dbt.position("'>' || profile_values.source || '>'", 'source_orders.source_list') }}
+            as source_position
+    from profile_values
+    inner join source_orders
+        on source_orders.attribute = profile_values.attribute
+),
+
+candidates as (
+    select
+        person_id,
+        attribute,
+        attribute_value,
+        source,
+        record_key,
+        observed_at,
+        is_well_formed,
+        rule,
+        ranking_rule,
+        leader_attribute,
+        source_position
+        - {{ dbt.length(dbt.replace('substr(source_list, 1, source_position)', "'>'", "''")) }}
+            as source_rank,
+        count(*) over (
+            partition by person_id, attribute, attribute_value
+        ) as value_record_count,
+        max(observed_at) over (
+            partition by person_id, attribute, attribute_value
+        ) as value_last_observed_at
+    from placed
+    where source_position > 0
+),
+
+{#- one ordering serves every rule: a sort key that does not belong to the field's rule is the
+    same (null) for all its candidates. source_priority: the best source, its well-cased values
+    first, then its most recent. The others: well-cased values first (for names), then
+    most_frequent: most records, then the value seen last; most_recent: the latest; earliest:
+    the first. Equal times go to the better source, then to the smaller value, so of two
+    consent statements at one instant in one source the refusal ('false') wins. #}
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by person_id, attribute
+            order by
+                case when ranking_rule = 'source_priority' then source_rank end,
+                case when is_well_formed then 0 else 1 end,
+                case when ranking_rule = 'most_frequent' then value_record_count end desc,
+                case
+                    when ranking_rule = 'most_frequent' then value_last_observed_at
+                end desc nulls last,
+                case when ranking_rule = 'earliest' then observed_at end nulls last,
+                case when ranking_rule <> 'earliest' then observed_at end desc nulls last,
+                source_rank,
+                {{ klant.collate_binary('attribute_value') }},
+                {{ klant.collate_binary('record_key') }}
+        ) as rule_rank
+    from candidates
+),
+
+{#- the record (source and record_key) that won each field, for the fields that follow it #}
+leader_records as (
+    select
+        person_id,
+        attribute,
+        source,
+        record_key
+    from ranked
+    where rule_rank = 1
+),
+
+{#- a follower's value on its leader's winning record goes first, so the parts of an address
+    come from one record; without one (the record does not state the field, or the leader has
+    no value) the field falls back to its source_priority order. Other fields keep their rank. #}
+followed as (
+    select
+        ranked.*,
+        leader_records.person_id is not null as is_on_leader_record
+    from ranked
+    left join leader_records
+        on
+            leader_records.person_id = ranked.person_id
+            and leader_records.attribute = ranked.leader_attribute
+            and leader_records.source = ranked.source
+            and leader_records.record_key = ranked.record_key
+),
+
+reranked as (
+    select
+        *,
+        row_number() over (
+            partition by person_id, attribute
+            order by
+                case when is_on_leader_record then 0 else 1 end,
+                rule_rank
+        ) as value_rank
+    from followed
+),
+
+final as (
+    select
+        person_id,
+        attribute,
+        attribute_value,
+        source,
+        record_key,
+        observed_at,
+        rule,
+        source_rank,
+        is_well_formed,
+        value_record_count,
+        is_on_leader_record,
+        value_rank
+    from reranked
+)
+
+select * from final

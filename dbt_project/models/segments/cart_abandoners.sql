@@ -1,0 +1,20 @@
+with
+
+profiles as (
+    select * from {{ ref('dim_profiles') }}
+),
+
+{#- an order placed after the last add to the cart settles it, whatever its status #}
+final as (
+    select
+        person_id,
+        last_cart_add_at,
+        last_order_at
+    from profiles
+    where
+        last_cart_add_at >= {{ dbt.dateadd('day', -var('klant__cart_abandonment_days'), klant.as_of()) }}
+        and last_cart_add_at <= {{ klant.as_of() }}
+        and (last_order_at is null or last_order_at < last_cart_add_at)
+)
+
+select * from final
