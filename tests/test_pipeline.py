@@ -361,6 +361,31 @@ def test_a_build_that_fails_its_audit_is_not_published(pipeline: Pipeline):
         assert failed == [(False, "ERROR")]
 
 
+def test_a_table_that_lost_most_of_its_rows_is_not_published(pipeline: Pipeline):
+    """Volume against recent publications: 70% of the visitors gone blocks; the live build stays."""
+    live = current_build(pipeline.settings)
+    with pipeline.build(read_only=False) as con:
+        total = con.execute("select count(*) from marts.dim_visitors").fetchone()[0]
+        con.execute(
+            "delete from marts.dim_visitors where visitor_id in "
+            "(select visitor_id from marts.dim_visitors order by visitor_id limit ?)",
+            [int(total * 0.7)],
+        )
+
+    result = audit_and_publish(pipeline, "dim_visitors")
+
+    evaluations = {e.check_name: e for e in check_evaluations(result)}
+    volume = evaluations["volume_dim_visitors"]
+    assert not volume.passed
+    assert volume.severity == dg.AssetCheckSeverity.ERROR
+    assert volume.metadata["baseline_rows"].value == total
+    assert evaluations["gx_dim_visitors"].passed  # what is left is well-formed: only volume sees it
+    assert not any(
+        e.asset_key == dg.AssetKey(["published"]) for e in result.get_asset_materialization_events()
+    )
+    assert current_build(pipeline.settings) == live
+
+
 def test_late_orders_count_and_an_overlapping_export_does_not(pipeline: Pipeline):
     with pipeline.published() as con:
         orders_before, revenue_before = con.execute(

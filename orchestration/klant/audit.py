@@ -17,7 +17,9 @@ import duckdb
 
 from expectations import SUITES, segment
 from klant import graph_health as health
-from klant.publish import current_build, record_check
+from klant import volume
+from klant.ingest.sources import SOURCES
+from klant.publish import PublishedTable, current_build, published_tables, record_check
 from klant.resources import KlantConfig
 from klant.transform import model_asset_keys, segment_models
 
@@ -244,6 +246,82 @@ def build_graph_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
         ),
         quality,
     ]
+
+
+def _check_result(outcome: volume.Outcome) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR
+        if outcome.severity == ERROR
+        else dg.AssetCheckSeverity.WARN,
+        description=outcome.description,
+        metadata={
+            k: dg.MetadataValue.json(v) if isinstance(v, (list, dict)) else v
+            for k, v in outcome.metadata.items()
+        },
+    )
+
+
+def volume_check_name(model: str) -> str:
+    return f"volume_{model}"
+
+
+def build_volume_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
+    """Per published table: its row count against its recent publications (klant.volume).
+
+    A large fall blocks publication, except for segments and their history, which move with
+    time and only warn.
+    """
+    keys = model_asset_keys(manifest)
+    return [_volume_check(table, keys[table.model]) for table in published_tables(manifest)]
+
+
+def _volume_check(table: PublishedTable, key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    may_block = table.schema != "segments"
+    name = volume_check_name(table.model)
+
+    @dg.asset_check(
+        asset=key,
+        name=name,
+        blocking=True,
+        description=(
+            "Row count against the median of the last published builds: "
+            + ("a fall over KLANT_VOLUME_MAX_DROP blocks, " if may_block else "")
+            + "a fall over KLANT_VOLUME_WARN_DROP warns."
+        ),
+    )
+    def _check(context: dg.AssetCheckExecutionContext, klant: KlantConfig) -> dg.AssetCheckResult:
+        relation = f'"{table.build_schema}"."{table.build_name}"'
+        with klant.build_db() as con:
+            outcome = volume.volume(con, relation, table.qualified, may_block)
+            details = {"description": outcome.description, **outcome.metadata}
+            record_check(
+                con, context.run.run_id, name, table.model, outcome.passed, outcome.severity,
+                details,
+            )  # fmt: skip
+        if not outcome.passed:
+            context.log.warning(f"{table.model}: {outcome.description}")
+        return _check_result(outcome)
+
+    return _check
+
+
+def build_freshness_checks() -> list[dg.AssetChecksDefinition]:
+    """Per landing source: warn when its newest load is older than KLANT_FRESHNESS_HOURS."""
+    return [_freshness_check(spec.name, spec.table) for spec in SOURCES]
+
+
+def _freshness_check(source: str, table: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", table]),
+        name=f"freshness_{source}",
+        description=f"The newest {source} export was loaded within KLANT_FRESHNESS_HOURS.",
+    )
+    def _check(klant: KlantConfig) -> dg.AssetCheckResult:
+        with klant.build_db() as con:
+            return _check_result(volume.freshness(con, table))
+
+    return _check
 
 
 def ground_truth_dir(klant: KlantConfig) -> Path:

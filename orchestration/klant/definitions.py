@@ -3,7 +3,13 @@
 import dagster as dg
 
 from klant.activation import build_activation_assets
-from klant.audit import blocking_check_names, build_graph_checks, build_gx_checks
+from klant.audit import (
+    blocking_check_names,
+    build_freshness_checks,
+    build_graph_checks,
+    build_gx_checks,
+    build_volume_checks,
+)
 from klant.automation import build_automation
 from klant.identity.assets import identifier_dictionary
 from klant.ingest.assets import ingest_assets
@@ -16,7 +22,12 @@ WAREHOUSE_TAGS = {"klant/warehouse": "duckdb-build"}  # the run queue admits one
 
 def build_definitions() -> dg.Definitions:
     manifest = load_manifest()
-    checks = build_gx_checks(manifest) + build_graph_checks(manifest)
+    checks = (
+        build_gx_checks(manifest)
+        + build_graph_checks(manifest)
+        + build_volume_checks(manifest)
+        + build_freshness_checks()
+    )
     required = blocking_check_names(checks)
     full = dg.define_asset_job(
         "klant_full",

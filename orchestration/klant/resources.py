@@ -7,11 +7,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from klant.preflight import NotEnoughDisk, ensure_free_disk
+from klant.runlock import RunLockTimeout, acquire
 from klant.settings import DEFAULT_LANDING_DIR, DEFAULT_WAREHOUSE_DIR, Settings
 
 
@@ -20,6 +23,20 @@ class KlantConfig(dg.ConfigurableResource):
 
     landing_dir: str = str(DEFAULT_LANDING_DIR)
     warehouse_dir: str = str(DEFAULT_WAREHOUSE_DIR)
+    _run_lock: Any = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Take the warehouse's run lock for the whole run (klant.runlock): one run at a time."""
+        run_id = context.run_id if context.dagster_run is not None else None
+        try:
+            self._run_lock = acquire(self.settings, run_id, logger=context.log)
+        except RunLockTimeout as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_lock is not None:
+            self._run_lock.close()  # closing the file releases the lock
+            self._run_lock = None
 
     @classmethod
     def from_env(cls) -> KlantConfig:

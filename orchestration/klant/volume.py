@@ -1,0 +1,113 @@
+"""Volume and freshness: a build's tables against recent publications, raw data against the clock.
+
+Volume: a published table whose row count falls by more than KLANT_VOLUME_MAX_DROP (default
+0.5) against the median of its last three published builds blocks publication (a lost export,
+a broken join); a fall of more than KLANT_VOLUME_WARN_DROP (default 0.1) only warns. Segments
+move with time (a week without carts empties cart_abandoners), so for them a fall only warns,
+as it does for tables too small to judge (a baseline under KLANT_VOLUME_MIN_ROWS, default 50).
+
+Freshness: a source whose newest load is older than KLANT_FRESHNESS_HOURS (default 36) warns:
+the export that should have landed did not.
+"""
+
+import json
+import os
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from klant.publish import ensure_audit_schema
+
+ERROR, WARN = "ERROR", "WARN"
+BASELINE_BUILDS = 3
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number, got {value!r}") from error
+
+
+def max_drop() -> float:
+    return _env_float("KLANT_VOLUME_MAX_DROP", 0.5)
+
+
+def warn_drop() -> float:
+    return _env_float("KLANT_VOLUME_WARN_DROP", 0.1)
+
+
+def min_rows() -> float:
+    return _env_float("KLANT_VOLUME_MIN_ROWS", 50)
+
+
+def freshness_hours() -> float:
+    return _env_float("KLANT_FRESHNESS_HOURS", 36)
+
+
+@dataclass
+class Outcome:
+    """A check's verdict: passed or not, how bad (ERROR blocks), and its figures."""
+
+    passed: bool
+    severity: str
+    description: str
+    metadata: dict = field(default_factory=dict)
+
+
+def recent_counts(
+    con: duckdb.DuckDBPyConnection, qualified: str, builds: int = BASELINE_BUILDS
+) -> list[int]:
+    """The table's row counts in the last published builds, newest first (from the publish log)."""
+    ensure_audit_schema(con)
+    rows = con.execute(
+        "select row_counts from audit.publish_log where action = 'publish' "
+        "and row_counts is not null order by published_at desc limit ?",
+        [builds],
+    ).fetchall()
+    counts = [json.loads(text).get(qualified) for (text,) in rows]
+    return [c for c in counts if c is not None]
+
+
+def volume(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    qualified: str,
+    may_block: bool,
+) -> Outcome:
+    """Compare the build table's rows with the median of its recent published counts."""
+    rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    history = recent_counts(con, qualified)
+    figures = {"rows": rows, "recent_published_rows": history}
+    if not history:
+        return Outcome(True, WARN, f"{rows} rows; nothing published yet to compare with", figures)
+    baseline = statistics.median(history)
+    drop = (baseline - rows) / baseline if baseline else 0.0
+    figures |= {"baseline_rows": baseline, "drop": round(drop, 4)}
+    blocks = may_block and baseline >= min_rows()
+    limits = f"(blocks above {max_drop():.0%}, warns above {warn_drop():.0%})"
+    if drop > max_drop() and blocks:
+        text = f"{rows} rows, {drop:.1%} fewer than the recent published {baseline:g} {limits}"
+        return Outcome(False, ERROR, text, figures)
+    if drop > warn_drop():
+        text = f"{rows} rows, {drop:.1%} fewer than the recent published {baseline:g} {limits}"
+        return Outcome(False, WARN, text, figures)
+    return Outcome(True, WARN, f"{rows} rows against {baseline:g} recently published", figures)
+
+
+def freshness(con: duckdb.DuckDBPyConnection, table: str, now: datetime | None = None) -> Outcome:
+    """Warn when the newest load into a raw table is older than KLANT_FRESHNESS_HOURS."""
+    newest = con.execute(f"select max(_loaded_at) from raw.{table}").fetchone()[0]
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    bound = freshness_hours()
+    if newest is None:
+        return Outcome(False, WARN, f"raw.{table} holds no rows yet", {"bound_hours": bound})
+    age = (now - newest).total_seconds() / 3600
+    figures = {"newest_load": str(newest), "age_hours": round(age, 2), "bound_hours": bound}
+    if age > bound:
+        text = f"the newest load into raw.{table} is {age:.1f} h old (bound {bound:g} h)"
+        return Outcome(False, WARN, text, figures)
+    return Outcome(True, WARN, f"newest load {age:.1f} h ago", figures)

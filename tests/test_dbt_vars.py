@@ -1,0 +1,52 @@
+"""dbt vars reach SQL only through checked macros: a var that carries SQL is refused."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from klant.settings import DBT_PROJECT_DIR, dbt_vars
+
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def compile_segment(tmp_path: Path, as_of: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(DBT), "compile", "--select", "cart_abandoners", "--target-path", str(tmp_path)]
+        + ["--vars", json.dumps({"klant__as_of": as_of})],
+        cwd=DBT_PROJECT_DIR,
+        env={
+            **os.environ,
+            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+            "KLANT_BUILD_DB": str(tmp_path / "build.duckdb"),
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_a_well_formed_as_of_becomes_a_timestamp(tmp_path: Path):
+    done = compile_segment(tmp_path, "2026-11-29 00:00:00")
+    assert done.returncode == 0, done.stdout[-2000:]
+    compiled = next(tmp_path.rglob("cart_abandoners.sql")).read_text()
+    assert "cast('2026-11-29 00:00:00' as timestamp)" in compiled
+
+
+@pytest.mark.parametrize(
+    "as_of", ["2026-11-29'; drop table raw.crm_contacts;--", "now()", "2026-11-29 00:00:00 or 1=1"]
+)
+def test_an_as_of_carrying_sql_is_refused(tmp_path: Path, as_of: str):
+    done = compile_segment(tmp_path, as_of)
+    assert done.returncode != 0
+    assert "klant__as_of must look like" in done.stdout
+    assert not list(tmp_path.rglob("cart_abandoners.sql"))
+
+
+def test_klant_as_of_in_the_environment_becomes_the_var(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("KLANT_AS_OF", " 2026-12-01 ")
+    assert dbt_vars() == {"klant__as_of": "2026-12-01"}
+    monkeypatch.setenv("KLANT_AS_OF", "")
+    assert dbt_vars() == {}
