@@ -46,7 +46,10 @@ def build_suite() -> gx.ExpectationSuite:
         suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0))
     suite.add_expectation(
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="revenue", column_B="revenue_12m", or_equal=True
+            column_A="revenue",
+            column_B="revenue_12m",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
         )
     )
     suite.add_expectation(

@@ -20,11 +20,26 @@ GOOD_ROWS = """
 """
 
 
+TRAIT_COLUMNS = {
+    "rfm_recency_score": "integer", "rfm_frequency_score": "integer",
+    "rfm_monetary_score": "integer", "rfm_segment": "varchar", "average_order_value": "decimal",
+    "revenue_12m": "decimal", "days_since_last_order": "integer", "session_count": "integer",
+    "page_view_count": "integer", "product_view_count": "integer", "cart_add_count": "integer",
+    "preferred_device": "varchar", "email_source": "varchar", "consent_email_source": "varchar",
+    "consent_advertising_source": "varchar",
+}  # fmt: skip
+COLUMNS = "(person_id, first_name, email, phone, order_count, revenue, first_seen_at, last_seen_at)"
+
+
 @pytest.fixture
 def con(tmp_path: Path):
     con = duckdb.connect(str(tmp_path / "build.duckdb"))
     con.execute("create schema marts")
     con.execute(f"create table marts.dim_profiles as {GOOD_ROWS}")
+    # the traits, sources and consent columns the suite also checks, empty (as for a person
+    # without orders or web events)
+    for column, kind in TRAIT_COLUMNS.items():
+        con.execute(f"alter table marts.dim_profiles add column {column} {kind}")
     yield con
     con.close()
 
@@ -52,7 +67,7 @@ def test_a_good_build_passes(con):
     ],
 )  # fmt: skip
 def test_one_bad_row_fails_the_gate(con, bad_row: str, expectation: str):
-    con.execute(f"insert into marts.dim_profiles values {bad_row}")
+    con.execute(f"insert into marts.dim_profiles {COLUMNS} values {bad_row}")
     outcome = validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"])
     assert not outcome.passed
     assert outcome.severity == ERROR

@@ -94,8 +94,8 @@ def test_the_sensor_starts_a_run_only_for_new_or_changed_files(settings: Setting
     resources = {"klant": KlantConfig.from_env()}
 
     def evaluate(cursor):
-        context = dg.build_sensor_context(cursor=cursor, resources=resources)
-        return sensor(context), context.cursor
+        with dg.build_sensor_context(cursor=cursor, resources=resources) as context:
+            return sensor(context), context.cursor
 
     result, cursor = evaluate(None)
     assert isinstance(result, dg.SkipReason)  # an empty landing folder
@@ -123,3 +123,19 @@ def test_the_instance_config_is_valid_and_limits_the_build_pool(tmp_path):
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
         limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
         assert {"key": "klant/warehouse", "value": "duckdb-build", "limit": 1} in limits
+
+
+def test_every_published_table_has_a_suite_and_a_volume_check(graph):
+    from klant.publish import published_tables
+    from klant.transform import load_manifest
+
+    checks = {key.name for key in graph.asset_check_keys}
+    tables = [t.model for t in published_tables(load_manifest())]
+    assert len(tables) >= 15
+    for model in tables:
+        assert f"gx_{model}" in checks, model
+        assert f"volume_{model}" in checks, model
+        spec = next(
+            graph.get_check_spec(k) for k in graph.asset_check_keys if k.name == f"gx_{model}"
+        )
+        assert spec.blocking, model

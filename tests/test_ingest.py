@@ -261,3 +261,28 @@ def test_a_run_refuses_to_start_without_enough_free_disk(
     assert "MB free under" in failure.event_specific_data.error.message
     assert not any(e.event_type_value == "STEP_UP_FOR_RETRY" for e in result.all_events)
     assert not settings.build_db.exists()  # nothing was written
+
+
+def test_a_transient_io_error_is_retried_and_the_load_completes(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    from klant.ingest import assets
+
+    write_csv(
+        settings.landing_dir / "crm" / "contacts.csv", HUBSPOT_HEADER, [contact(1), contact(2)]
+    )
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("Input/output error (a network disk hiccup)")
+        return load_source(*args, **kwargs)
+
+    monkeypatch.setattr(assets, "load_source", flaky)
+    result = materialize_crm(settings)
+    assert result.success
+    assert len(calls) == 2  # failed once, retried after a backoff, loaded
+    restarts = [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
+    assert len(restarts) == 1
+    assert query(settings, "select count(*) from raw.crm_contacts") == [(2,)]

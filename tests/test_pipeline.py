@@ -386,6 +386,26 @@ def test_a_table_that_lost_most_of_its_rows_is_not_published(pipeline: Pipeline)
     assert current_build(pipeline.settings) == live
 
 
+def test_the_rollback_command_restores_the_build_before(pipeline: Pipeline, capsys):
+    from klant.cli import main
+
+    live = current_build(pipeline.settings)
+    with pipeline.build() as con:
+        published = [
+            b for (b,) in con.execute(
+                "select build_id from audit.publish_log where action = 'publish' "
+                "order by published_at"
+            ).fetchall()
+        ]  # fmt: skip
+    before = published[published.index(live) - 1]
+    assert main(["rollback"]) == 0
+    assert f"readers now see build {before}" in capsys.readouterr().out
+    assert current_build(pipeline.settings) == before
+    with pipeline.published() as con:
+        assert con.execute("select build_id from klant_build").fetchone()[0] == before
+        assert con.execute("select distinct build_id from dim_profiles").fetchall() == [(before,)]
+
+
 def test_late_orders_count_and_an_overlapping_export_does_not(pipeline: Pipeline):
     with pipeline.published() as con:
         orders_before, revenue_before = con.execute(

@@ -92,3 +92,19 @@ def test_a_run_started_during_another_waits_for_it(settings: Settings, tmp_path:
         assert con.execute("select count(*) from dim_profiles").fetchone()[0] > 1000
     finally:
         con.close()
+
+
+def test_the_landing_sensor_never_waits_for_a_run(settings: Settings):
+    """Sensor evaluations only read the landing folder: they take no lock and never block."""
+    from klant.definitions import build_definitions
+
+    sensor = build_definitions().resolve_sensor_def("klant_new_landing_files")
+    held = acquire(settings, "run-a", wait=0)
+    try:
+        started = time.monotonic()
+        with dg.build_sensor_context(resources={"klant": KlantConfig.from_env()}) as context:
+            result = sensor(context)
+        assert isinstance(result, dg.SkipReason)  # an empty landing folder
+        assert time.monotonic() - started < 30
+    finally:
+        held.close()

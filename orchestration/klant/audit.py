@@ -116,8 +116,9 @@ def build_gx_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
     for table, build_suite in sorted(suites.items()):
         if table not in keys:
             raise ValueError(f"expectation suite {table!r} has no dbt model of that name")
-        module = table if table in SUITES else "segment"
-        checks.append(_gx_check(table, keys[table], build_suite, f"expectations/{module}.py"))
+        builder = getattr(build_suite, "func", build_suite)  # a segment's suite is a partial
+        module = builder.__module__.replace(".", "/") + ".py"
+        checks.append(_gx_check(table, keys[table], build_suite, module))
     return checks
 
 

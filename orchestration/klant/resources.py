@@ -26,10 +26,15 @@ class KlantConfig(dg.ConfigurableResource):
     _run_lock: Any = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Take the warehouse's run lock for the whole run (klant.runlock): one run at a time."""
-        run_id = context.run_id if context.dagster_run is not None else None
+        """Take the warehouse's run lock for the whole run (klant.runlock): one run at a time.
+
+        Outside a run (a sensor or schedule evaluation reading the landing folder) nothing is
+        written, so no lock is taken.
+        """
+        if context.dagster_run is None:
+            return
         try:
-            self._run_lock = acquire(self.settings, run_id, logger=context.log)
+            self._run_lock = acquire(self.settings, context.run_id, logger=context.log)
         except RunLockTimeout as error:
             raise dg.Failure(description=str(error), allow_retries=False) from error
 

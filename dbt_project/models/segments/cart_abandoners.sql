@@ -12,8 +12,7 @@ final as (
         last_order_at
     from profiles
     where
-        last_cart_add_at >= {{ dbt.dateadd('day', -var('klant__cart_abandonment_days'), klant.as_of()) }}
-        and last_cart_add_at <= {{ klant.as_of() }}
+        {{ klant.in_last_days('last_cart_add_at', var('klant__cart_abandonment_days')) }}
         and (last_order_at is null or last_order_at < last_cart_add_at)
 )
 

@@ -14,8 +14,7 @@ final as (
         last_seen_at
     from visitors
     where
-        last_seen_at >= {{ dbt.dateadd('day', -var('klant__high_intent_days'), klant.as_of()) }}
-        and last_seen_at <= {{ klant.as_of() }}
+        {{ klant.in_last_days('last_seen_at', var('klant__high_intent_days')) }}
         and (
             cart_add_count >= 1
             or product_view_count >= {{ var('klant__high_intent_min_product_views') }}

@@ -24,8 +24,7 @@ final as (
         first_anonymous_at
     from person_firsts
     where
-        identified_at >= {{ dbt.dateadd('day', -var('klant__newly_identified_days'), klant.as_of()) }}
-        and identified_at <= {{ klant.as_of() }}
+        {{ klant.in_last_days('identified_at', var('klant__newly_identified_days')) }}
         and first_anonymous_at < identified_at
 )
 
