@@ -339,6 +339,8 @@ def test_a_build_that_fails_its_audit_is_not_published(pipeline: Pipeline):
 
     gx = next(e for e in check_evaluations(result) if e.check_name == "gx_dim_profiles")
     assert not gx.passed
+    # a failed check is a verdict, not a hiccup: it is never retried
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_RESTARTED"]
     failures = gx.metadata["failures"].value
     assert [f["expectation"] for f in failures] == ["expect_column_values_to_be_unique"]
     assert not any(
