@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import IO
 
-from klant.settings import Settings
+from klant.settings import Settings, env_float
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
@@ -31,11 +31,7 @@ def lock_path(settings: Settings):
 
 
 def wait_seconds() -> float:
-    value = os.environ.get("KLANT_RUN_LOCK_WAIT_SECONDS", "").strip()
-    try:
-        return float(value) if value else 3600.0
-    except ValueError as error:
-        raise ValueError(f"KLANT_RUN_LOCK_WAIT_SECONDS must be a number, got {value!r}") from error
+    return env_float("KLANT_RUN_LOCK_WAIT_SECONDS", 3600.0)
 
 
 def acquire(

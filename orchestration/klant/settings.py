@@ -15,6 +15,15 @@ DEFAULT_WAREHOUSE_DIR = REPO_ROOT / "warehouse"
 SAMPLE_AS_OF = "2026-11-29 00:00:00"
 
 
+def env_float(name: str, default: float) -> float:
+    """A number from the environment, the default when unset; anything else is a clear error."""
+    value = os.environ.get(name, "").strip()
+    try:
+        return float(value) if value else default
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number, got {value!r}") from error
+
+
 def dbt_vars() -> dict[str, str]:
     """dbt vars taken from the environment: KLANT_AS_OF pins the build's "now" (UTC)."""
     as_of = os.environ.get("KLANT_AS_OF", "").strip()

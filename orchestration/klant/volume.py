@@ -11,7 +11,6 @@ the export that should have landed did not.
 """
 
 import json
-import os
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,33 +18,26 @@ from datetime import UTC, datetime
 import duckdb
 
 from klant.publish import ensure_audit_schema
+from klant.settings import env_float
 
 ERROR, WARN = "ERROR", "WARN"
 BASELINE_BUILDS = 3
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    try:
-        return float(value) if value else default
-    except ValueError as error:
-        raise ValueError(f"{name} must be a number, got {value!r}") from error
-
-
 def max_drop() -> float:
-    return _env_float("KLANT_VOLUME_MAX_DROP", 0.5)
+    return env_float("KLANT_VOLUME_MAX_DROP", 0.5)
 
 
 def warn_drop() -> float:
-    return _env_float("KLANT_VOLUME_WARN_DROP", 0.1)
+    return env_float("KLANT_VOLUME_WARN_DROP", 0.1)
 
 
 def min_rows() -> float:
-    return _env_float("KLANT_VOLUME_MIN_ROWS", 50)
+    return env_float("KLANT_VOLUME_MIN_ROWS", 50)
 
 
 def freshness_hours() -> float:
-    return _env_float("KLANT_FRESHNESS_HOURS", 36)
+    return env_float("KLANT_FRESHNESS_HOURS", 36)
 
 
 @dataclass
