@@ -4,14 +4,7 @@
     while it parses), so the rollup models run in their own dbt invocation after the segments
     (Dagster orders the two; from the command line: build `--exclude tag:segment_rollup`, then
     `--select tag:segment_rollup`). -#}
-{%- set segments = [] -%}
-{%- if execute -%}
-    {%- for node in graph.nodes.values() | sort(attribute='name') -%}
-        {%- if node.resource_type == 'model' and 'segment' in node.tags -%}
-            {%- do segments.append(node) -%}
-        {%- endif -%}
-    {%- endfor -%}
-{%- endif -%}
+{%- set segments = klant.segment_nodes() %}
 
 with
 

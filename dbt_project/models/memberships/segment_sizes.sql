@@ -9,14 +9,7 @@
 {#- One row per segment and build: its size and who entered and left in that build, so a user
     sees a segment grow or shrink over time. A segment without members still gets its row. #}
 
-{%- set segment_names = [] -%}
-{%- if execute -%}
-    {%- for node in graph.nodes.values() | sort(attribute='name') -%}
-        {%- if node.resource_type == 'model' and 'segment' in node.tags -%}
-            {%- do segment_names.append(node.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
-{%- endif %}
+{%- set segment_names = klant.segment_nodes() | map(attribute='name') | list %}
 
 with
 
