@@ -33,8 +33,22 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 def copy_sample_exports(landing: Path) -> None:
     """The sample exports as they would land, with the generator's ground truth beside them."""
-    for source in ("crm", "web", "commerce", "ground_truth"):
-        shutil.copytree(SEEDS / source, landing / source)
+    for source in ("crm", "web", "commerce", "dmp", "ground_truth"):
+        if (SEEDS / source).is_dir():
+            shutil.copytree(SEEDS / source, landing / source)
+
+
+def clone_build(built: Settings, root: Path) -> Settings:
+    """A copy of a finished build (landing, warehouse, exports) to run more builds on.
+
+    Saves a test the first full run: copy the session's `sample_build`, change the landing
+    folder or the clock, and run the job once more on the copy. Symlinks (the published
+    store, each export's `latest`) are relative, so they point into the copy.
+    """
+    clone = Settings(landing_dir=root / "landing", warehouse_dir=root / "warehouse")
+    shutil.copytree(built.landing_dir, clone.landing_dir, symlinks=True)
+    shutil.copytree(built.warehouse_dir, clone.warehouse_dir, symlinks=True)
+    return clone
 
 
 def postgres_dsn(dbname: str = "postgres") -> str:

@@ -46,7 +46,17 @@ def test_an_as_of_carrying_sql_is_refused(tmp_path: Path, as_of: str):
 
 
 def test_klant_as_of_in_the_environment_becomes_the_var(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("KLANT_VISITOR_RETENTION_DAYS", raising=False)
     monkeypatch.setenv("KLANT_AS_OF", " 2026-12-01 ")
-    assert dbt_vars() == {"klant__as_of": "2026-12-01"}
+    assert dbt_vars() == {"klant__as_of": "2026-12-01", "klant__visitor_retention_days": 90}
     monkeypatch.setenv("KLANT_AS_OF", "")
-    assert dbt_vars() == {}
+    assert dbt_vars() == {"klant__visitor_retention_days": 90}
+
+
+def test_the_visitor_retention_reaches_the_models(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("KLANT_VISITOR_RETENTION_DAYS", "30")
+    assert dbt_vars()["klant__visitor_retention_days"] == 30
+    for bad in ("0", "2.5", "ninety"):
+        monkeypatch.setenv("KLANT_VISITOR_RETENTION_DAYS", bad)
+        with pytest.raises(ValueError, match="KLANT_VISITOR_RETENTION_DAYS"):
+            dbt_vars()

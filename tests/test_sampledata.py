@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from klant.sampledata import DEFAULT_PEOPLE, DEFAULT_SEED, catalog, generate, web
+import klant.sampledata
+from klant.sampledata import DEFAULT_PEOPLE, DEFAULT_SEED, catalog, dmp, generate, web
 from klant.sampledata.__main__ import main
 from klant.sampledata.people import EmailBook, transliterate
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS = REPO_ROOT / "seeds"
-FOLDERS = ("crm", "web", "commerce", "ground_truth")
+FOLDERS = ("crm", "web", "commerce", "dmp", "ground_truth")
 CRM_FILE = "crm/hubspot-contacts-export-2026-11-28.csv"
 COMMERCE_FILE = "commerce/orders_export_1.csv"
 
@@ -179,7 +182,7 @@ def test_every_data_line_is_in_the_ground_truth_once(
     assert max(seen.values()) == 1
     expected = set()
     for rel in export_files(sample):
-        if rel.startswith("ground_truth/"):
+        if rel.startswith(("ground_truth/", "dmp/")):  # third-party files: no records of ours
             continue
         first = 2 if rel.endswith(".csv") else 1
         count = len(data_lines(sample, rel))
@@ -342,6 +345,87 @@ def test_consent_leaves_every_other_byte_as_it_was(
             stripped += event["context"].pop("consent", None) is not None
             assert encoder.encode(event) == plain
     assert stripped > 1000
+
+
+def test_the_dmp_feed_leaves_every_other_byte_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_feed, without = tmp_path / "with", tmp_path / "without"
+    generate(150, with_feed, seed=11)
+
+    class NoFeed:
+        def __init__(self, out_dir: Path, seed: int) -> None:
+            pass
+
+        def add_person(self, person, devices) -> None:
+            pass
+
+        def add_visitor(self, number, cookie) -> None:
+            pass
+
+        def close(self) -> dict[str, int]:
+            return {}
+
+    monkeypatch.setattr(klant.sampledata, "DmpWriter", NoFeed)
+    generate(150, without, seed=11)
+    files = export_files(without)
+    assert files == [rel for rel in export_files(with_feed) if not rel.startswith("dmp/")]
+    assert any(rel.startswith("dmp/") for rel in export_files(with_feed))
+    for rel in files:
+        assert (with_feed / rel).read_bytes() == (without / rel).read_bytes(), rel
+
+
+def test_dmp_feed_keys_our_cookies_and_hashed_emails(
+    sample: Path, events, people: dict[str, dict[str, str]]
+) -> None:
+    devices: dict[str, str] = {}  # anonymousId -> person or visitor
+    for event, record in events:
+        devices[event["anonymousId"]] = people[record["person_key"]]["kind"]
+    hashes = {
+        hashlib.sha256(p["email"].encode()).hexdigest() for p in people.values() if p["email"]
+    }
+    as_of = dmp.AS_OF.replace(tzinfo=None)
+    keyed: Counter[str] = Counter()
+    listed: set[str] = set()
+    providers, codes, expired = set(), set(), 0
+    files = [rel for rel in export_files(sample) if rel.startswith("dmp/")]
+    assert len(files) == 3
+    for rel in files:
+        text = (sample / rel).read_text(encoding="utf-8")
+        assert text.split("\n")[0] == ",".join(dmp.HEADER)
+        for row in csv.DictReader(text.split("\n")[:-1]):
+            cookie, hashed = row["cookie_id"], row["hashed_email"]
+            assert bool(cookie) != bool(hashed)
+            if cookie:
+                keyed[devices.get(cookie, "stranger cookie")] += 1
+                listed.add(cookie)
+            else:
+                assert re.fullmatch(r"[0-9a-f]{64}", hashed)
+                keyed["email" if hashed in hashes else "stranger email"] += 1
+            fetched = datetime.fromisoformat(row["fetched_at"])
+            expires = datetime.fromisoformat(row["expires_at"])
+            assert fetched.tzinfo is not None and expires.tzinfo is not None
+            assert (
+                fetched < expires
+                and rel == f"dmp/{row['provider']}-audiences-{fetched:%Y-%m-%d}.csv"
+            )
+            expires = expires.astimezone(UTC).replace(tzinfo=None)
+            if expires <= as_of:
+                expired += 1
+            else:
+                assert as_of + timedelta(days=30) <= expires <= as_of + timedelta(days=91)
+            assert row["audience_name"] == dmp.AUDIENCES[row["audience_code"]]
+            providers.add(row["provider"])
+            codes.add(row["audience_code"])
+    assert providers == {"audiencehub", "datapoint"} and len(codes) >= 5
+    total = sum(keyed.values())
+    assert keyed["person"] > keyed["visitor"] > keyed["stranger cookie"] > 0, keyed
+    assert keyed["email"] > keyed["stranger email"] > 0, keyed
+    assert 0 < expired < total / 5
+    # a share of the devices of persons and of visitors, not all of them
+    for kind in ("person", "visitor"):
+        ours = {device for device, owner in devices.items() if owner == kind}
+        assert 0.05 < len(ours & listed) / len(ours) < 0.5, kind
 
 
 def test_duplicate_events_repeat_a_message_id(events) -> None:

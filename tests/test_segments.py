@@ -21,7 +21,7 @@ import pytest
 
 from klant.definitions import build_definitions
 from klant.settings import DBT_PROJECT_DIR, Settings
-from tests.conftest import SEEDS, copy_sample_exports
+from tests.conftest import SEEDS, clone_build, copy_sample_exports
 
 pytestmark = pytest.mark.slow
 
@@ -68,17 +68,14 @@ def latest(pipeline: Pipeline, segment: str, destination: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("segments")
-    settings = Settings(landing_dir=root / "landing", warehouse_dir=root / "warehouse")
-    copy_sample_exports(settings.landing_dir)
+def pipeline(sample_build: Settings, tmp_path_factory: pytest.TempPathFactory):
+    """A copy of the session's sample build (the first run), for the runs these tests add."""
+    settings = clone_build(sample_build, tmp_path_factory.mktemp("segments"))
     with pytest.MonkeyPatch.context() as env:
         env.setenv("KLANT_LANDING_DIR", str(settings.landing_dir))
         env.setenv("KLANT_WAREHOUSE_DIR", str(settings.warehouse_dir))
         env.delenv("KLANT_EXPORTS_DIR", raising=False)
-        pipeline = Pipeline(settings, build_definitions())
-        pipeline.run()
-        yield pipeline
+        yield Pipeline(settings, build_definitions())
 
 
 def test_every_segment_is_published_with_its_history(pipeline: Pipeline):

@@ -85,3 +85,27 @@ def test_a_stale_source_warns(con, monkeypatch):
     assert stale.metadata["age_hours"] == 40
     monkeypatch.setenv("KLANT_FRESHNESS_HOURS", "48")
     assert volume.freshness(con, "crm_contacts", now).passed
+
+
+def test_rows_removed_on_purpose_since_a_publication_leave_its_baseline(con):
+    """An erasure or expired visitors shrink a table on purpose: no block, then or later."""
+    from klant.privacy.purge import ensure_privacy_schema
+
+    ensure_privacy_schema(con)
+    publish_history(con, [1000, 1000])  # published 2026-11-01 and 11-02
+    con.execute(  # the privacy step of the run after them removed 600 rows
+        "insert into audit.expected_removals values ('r2', 'marts.dim_profiles', 600, ?)",
+        [datetime(2026, 11, 3)],
+    )
+    relation = with_rows(con, 400)
+    outcome = volume.volume(con, relation, QUALIFIED, True, build_table="marts.dim_profiles")
+    assert outcome.passed and outcome.metadata["recent_published_rows"] == [400, 400]
+    con.execute(  # that build published on 11-04; the next run compares with it too
+        "insert into audit.publish_log values ('b2', 'r2', 'publish', 'b2.duckdb', ?, ?, null)",
+        [datetime(2026, 11, 4), json.dumps({QUALIFIED: 400})],
+    )
+    outcome = volume.volume(con, relation, QUALIFIED, True, build_table="marts.dim_profiles")
+    assert outcome.passed
+    # without the removals on record the same fall blocks
+    con.execute("delete from audit.expected_removals")
+    assert not volume.volume(con, relation, QUALIFIED, True, "marts.dim_profiles").passed

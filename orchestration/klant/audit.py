@@ -263,6 +263,9 @@ def _check_result(outcome: volume.Outcome) -> dg.AssetCheckResult:
     )
 
 
+WARN_ONLY_VOLUME = frozenset({"fct_audience_memberships"})
+
+
 def volume_check_name(model: str) -> str:
     return f"volume_{model}"
 
@@ -278,7 +281,8 @@ def build_volume_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:
 
 
 def _volume_check(table: PublishedTable, key: dg.AssetKey) -> dg.AssetChecksDefinition:
-    may_block = table.schema != "segments"
+    # segments and third-party memberships move with time (expiry can empty them): they only warn
+    may_block = table.schema != "segments" and table.model not in WARN_ONLY_VOLUME
     name = volume_check_name(table.model)
 
     @dg.asset_check(
@@ -294,7 +298,10 @@ def _volume_check(table: PublishedTable, key: dg.AssetKey) -> dg.AssetChecksDefi
     def _check(context: dg.AssetCheckExecutionContext, klant: KlantConfig) -> dg.AssetCheckResult:
         relation = f'"{table.build_schema}"."{table.build_name}"'
         with klant.build_db() as con:
-            outcome = volume.volume(con, relation, table.qualified, may_block)
+            outcome = volume.volume(
+                con, relation, table.qualified, may_block,
+                build_table=f"{table.build_schema}.{table.build_name}",
+            )  # fmt: skip
             details = {"description": outcome.description, **outcome.metadata}
             record_check(
                 con, context.run.run_id, name, table.model, outcome.passed, outcome.severity,

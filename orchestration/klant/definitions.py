@@ -13,6 +13,7 @@ from klant.audit import (
 from klant.automation import build_automation
 from klant.identity.assets import identifier_dictionary
 from klant.ingest.assets import ingest_assets
+from klant.privacy.assets import privacy_purge
 from klant.publish import build_publish_asset
 from klant.resources import KlantConfig, dbt_resource
 from klant.transform import build_dbt_assets, load_manifest
@@ -47,6 +48,7 @@ def build_definitions() -> dg.Definitions:
         assets=[
             *ingest_assets,
             identifier_dictionary,
+            privacy_purge,
             *build_dbt_assets(manifest),
             build_publish_asset(manifest, required),
             *build_activation_assets(manifest),

@@ -24,10 +24,22 @@ def env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {value!r}") from error
 
 
-def dbt_vars() -> dict[str, str]:
-    """dbt vars taken from the environment: KLANT_AS_OF pins the build's "now" (UTC)."""
+def visitor_retention_days() -> int:
+    """Days an anonymous visitor is kept after its last event (KLANT_VISITOR_RETENTION_DAYS)."""
+    days = env_float("KLANT_VISITOR_RETENTION_DAYS", 90)
+    if days < 1 or days != int(days):
+        raise ValueError(f"KLANT_VISITOR_RETENTION_DAYS must be a whole number of days, got {days}")
+    return int(days)
+
+
+def dbt_vars() -> dict[str, str | int]:
+    """dbt vars taken from the environment: KLANT_AS_OF pins the build's "now" (UTC), and the
+    visitor retention the privacy step applies is the one the models apply."""
+    variables: dict[str, str | int] = {"klant__visitor_retention_days": visitor_retention_days()}
     as_of = os.environ.get("KLANT_AS_OF", "").strip()
-    return {"klant__as_of": as_of} if as_of else {}
+    if as_of:
+        variables["klant__as_of"] = as_of
+    return variables
 
 
 @dataclass(frozen=True)

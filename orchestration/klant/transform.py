@@ -45,6 +45,7 @@ def load_manifest() -> dict:
     return json.loads(prepare_manifest().read_text())
 
 
+PRIVACY_PURGE_KEY = dg.AssetKey(["privacy", "purge"])  # klant.privacy.assets
 SEGMENT_TAG = "segment"  # every model in models/segments/
 ROLLUP_TAG = "segment_rollup"  # the models that read every segment (models/memberships/)
 _PROFILE_AREAS = {"web": "profiles", "orders": "profiles", "visitors": "profiles"}
@@ -69,6 +70,9 @@ class KlantTranslator(DagsterDbtTranslator):
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id)
+        if node is not None and node["resource_type"] == "model" and node["fqn"][1] == "staging":
+            # the privacy step deletes erased and expired rows from raw before staging reads it
+            spec = spec.merge_attributes(deps=[PRIVACY_PURGE_KEY])
         if node is not None and ROLLUP_TAG in node.get("tags", []):
             segments = [self.get_asset_key(segment) for segment in segment_models(manifest)]
             spec = spec.merge_attributes(deps=segments)

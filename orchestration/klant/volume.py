@@ -6,6 +6,10 @@ a broken join); a fall of more than KLANT_VOLUME_WARN_DROP (default 0.1) only wa
 move with time (a week without carts empties cart_abandoners), so for them a fall only warns,
 as it does for tables too small to judge (a baseline under KLANT_VOLUME_MIN_ROWS, default 50).
 
+Rows the privacy step removed on purpose since a publication (an erasure, visitors past
+retention: audit.expected_removals) are taken off that publication's count before the
+comparison, so retention does not look like a broken build.
+
 Freshness: a source whose newest load is older than KLANT_FRESHNESS_HOURS (default 36) warns:
 the export that should have landed did not.
 """
@@ -50,18 +54,44 @@ class Outcome:
     metadata: dict = field(default_factory=dict)
 
 
+def _removed_on_purpose_since(con: duckdb.DuckDBPyConnection, table: str, since: datetime) -> int:
+    """Rows of a build table (schema.table) the privacy step removed on purpose after `since`."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'audit' and table_name = 'expected_removals'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute(
+        "select coalesce(sum(rows), 0) from audit.expected_removals "
+        "where table_name = ? and removed_at > ?",
+        [table, since],
+    ).fetchone()[0]
+
+
 def recent_counts(
-    con: duckdb.DuckDBPyConnection, qualified: str, builds: int = BASELINE_BUILDS
+    con: duckdb.DuckDBPyConnection,
+    qualified: str,
+    builds: int = BASELINE_BUILDS,
+    build_table: str | None = None,
 ) -> list[int]:
-    """The table's row counts in the last published builds, newest first (from the publish log)."""
+    """The table's row counts in the last published builds, newest first (from the publish log),
+    less the rows the privacy step removed on purpose since each (erasures, expired visitors)."""
     ensure_audit_schema(con)
     rows = con.execute(
-        "select row_counts from audit.publish_log where action = 'publish' "
+        "select row_counts, published_at from audit.publish_log where action = 'publish' "
         "and row_counts is not null order by published_at desc limit ?",
         [builds],
     ).fetchall()
-    counts = [json.loads(text).get(qualified) for (text,) in rows]
-    return [c for c in counts if c is not None]
+    counts = []
+    for text, published_at in rows:
+        count = json.loads(text).get(qualified)
+        if count is None:
+            continue
+        if build_table is not None:
+            count = max(count - _removed_on_purpose_since(con, build_table, published_at), 0)
+        counts.append(count)
+    return counts
 
 
 def volume(
@@ -69,10 +99,11 @@ def volume(
     relation: str,
     qualified: str,
     may_block: bool,
+    build_table: str | None = None,
 ) -> Outcome:
     """Compare the build table's rows with the median of its recent published counts."""
     rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
-    history = recent_counts(con, qualified)
+    history = recent_counts(con, qualified, build_table=build_table)
     figures = {"rows": rows, "recent_published_rows": history}
     if not history:
         return Outcome(True, WARN, f"{rows} rows; nothing published yet to compare with", figures)

@@ -45,9 +45,11 @@ create table if not exists raw.identifier_dictionary (
 )
 """
 
-# Every raw column that holds an e-mail or phone, with its region hint. The region expression
-# must stay the one the staging models use: trimmed, lowercased alias match, '' when none.
-NEW_VALUES_SQL = """
+# Every raw column that holds an e-mail or phone, one row per raw row and column, with its region
+# hint and where it sits (raw table, rowid: the privacy purge deletes by it). The region
+# expression must stay the one the staging models use: trimmed, lowercased alias match, '' when
+# none. It reads the temporary table klant_country_aliases (alias, country_code).
+RAW_IDENTIFIER_VALUES_SQL = """
 with
 
 aliases as (
@@ -58,6 +60,7 @@ aliases as (
 
 contacts as (
     select
+        crm_contacts.rowid as row_id,
         crm_contacts.email,
         crm_contacts.phone_number,
         crm_contacts.mobile_phone_number,
@@ -68,6 +71,7 @@ contacts as (
 
 orders as (
     select
+        shopify_orders.rowid as row_id,
         shopify_orders.email,
         shopify_orders.billing_phone,
         shopify_orders.shipping_phone,
@@ -79,12 +83,14 @@ orders as (
 
 events as (
     select
+        row_id,
         json_extract_string(traits_json, '$.email') as trait_email,
         json_extract_string(traits_json, '$.phone') as trait_phone,
         json_extract_string(properties_json, '$.email') as property_email
     from (
         -- text that is not JSON holds no identifier (and must not fail the whole update)
         select
+            rowid as row_id,
             case when json_valid(traits) then traits end as traits_json,
             case when json_valid(properties) then properties end as properties_json
         from raw.web_events
@@ -92,22 +98,27 @@ events as (
 ),
 
 observed as (
-    select 'email' as identifier_type, email as raw_value, '' as region from contacts
-    union all select 'phone', phone_number, region from contacts
-    union all select 'phone', mobile_phone_number, region from contacts
-    union all select 'email', email, '' from orders
-    union all select 'phone', billing_phone, region from orders
-    union all select 'phone', shipping_phone, region from orders
-    union all select 'phone', phone, region from orders
-    union all select 'email', trait_email, '' from events
-    union all select 'phone', trait_phone, '' from events
-    union all select 'email', property_email, '' from events
-),
+    select 'crm_contacts' as raw_table, row_id, 'email' as identifier_type, email as raw_value,
+        '' as region from contacts
+    union all select 'crm_contacts', row_id, 'phone', phone_number, region from contacts
+    union all select 'crm_contacts', row_id, 'phone', mobile_phone_number, region from contacts
+    union all select 'shopify_orders', row_id, 'email', email, '' from orders
+    union all select 'shopify_orders', row_id, 'phone', billing_phone, region from orders
+    union all select 'shopify_orders', row_id, 'phone', shipping_phone, region from orders
+    union all select 'shopify_orders', row_id, 'phone', phone, region from orders
+    union all select 'web_events', row_id, 'email', trait_email, '' from events
+    union all select 'web_events', row_id, 'phone', trait_phone, '' from events
+    union all select 'web_events', row_id, 'email', property_email, '' from events
+)
 
-distinct_values as (
+select * from observed
+where raw_value is not null and trim(raw_value) <> ''
+"""
+
+NEW_VALUES_SQL = f"""
+with distinct_values as (
     select distinct identifier_type, raw_value, region
-    from observed
-    where raw_value is not null and trim(raw_value) <> ''
+    from ({RAW_IDENTIFIER_VALUES_SQL}) as raw_values
 )
 
 select distinct_values.*
@@ -148,6 +159,20 @@ def ensure_dictionary(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DICTIONARY_DDL)
 
 
+def register_country_aliases(
+    con: duckdb.DuckDBPyConnection, aliases: list[tuple[str, str]] | None = None
+) -> None:
+    """The country_aliases seed as the temporary table RAW_IDENTIFIER_VALUES_SQL reads."""
+    aliases = read_country_aliases() if aliases is None else aliases
+    alias_table = pa.table(  # noqa: F841 - read by the SQL below
+        {
+            "alias": pa.array([a for a, _ in aliases], pa.string()),
+            "country_code": pa.array([c for _, c in aliases], pa.string()),
+        }
+    )
+    con.execute("create or replace temp table klant_country_aliases as select * from alias_table")
+
+
 def update_dictionary(
     con: duckdb.DuckDBPyConnection,
     default_region: str | None = None,
@@ -155,18 +180,11 @@ def update_dictionary(
 ) -> DictionaryUpdate:
     """Normalize every raw e-mail and phone not yet in the dictionary and add it, atomically."""
     default_region = default_region or default_phone_region()
-    aliases = read_country_aliases() if aliases is None else aliases
     ensure_dictionary(con)
-    alias_table = pa.table(
-        {
-            "alias": pa.array([a for a, _ in aliases], pa.string()),
-            "country_code": pa.array([c for _, c in aliases], pa.string()),
-        }
-    )
+    register_country_aliases(con, aliases)
     normalized_at = datetime.now(UTC).replace(tzinfo=None)
     added: Counter[str] = Counter()
     added_invalid: Counter[str] = Counter()
-    con.register("klant_country_aliases", alias_table)
     con.begin()
     try:
         con.execute(  # sorted: a phone typed alike under several regions lands in one chunk
@@ -191,8 +209,6 @@ def update_dictionary(
     except BaseException:
         con.rollback()
         raise
-    finally:
-        con.unregister("klant_country_aliases")
 
     invalid = dict(
         con.execute(

@@ -4,6 +4,7 @@ import dagster as dg
 
 from klant.ingest.loader import IngestRefused, load_source
 from klant.ingest.sources import SOURCES, SourceSpec
+from klant.privacy.keys import request_transform
 from klant.resources import KlantConfig
 
 BUILD_DB_POOL = "klant_build_db"  # one writer at a time on the DuckDB build file
@@ -22,9 +23,13 @@ def build_ingest_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     )
     def _ingest(context: dg.AssetExecutionContext, klant: KlantConfig) -> dg.MaterializeResult:
         klant.preflight()
+        try:  # privacy requests keep no identifier in clear: it becomes keyed hashes
+            transform = request_transform(klant.settings) if spec.redacted_columns else None
+        except ValueError as error:  # an unusable privacy key: configuration, not data
+            raise dg.Failure(description=str(error), allow_retries=False) from error
         with klant.build_db() as con:
             try:
-                results = load_source(con, spec, klant.settings.landing_dir)
+                results = load_source(con, spec, klant.settings.landing_dir, transform)
             except IngestRefused as refused:  # configuration, not a file: nothing was loaded
                 raise dg.Failure(description=str(refused), allow_retries=False) from refused
             total = con.execute(f"select count(*) from raw.{spec.table}").fetchone()[0]

@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,7 +109,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     for spec in SOURCES:
-        cols = ", ".join(f'"{c}" varchar' for c in spec.columns)
+        cols = ", ".join(f'"{c}" varchar' for c in (*spec.columns, *spec.derived_columns))
         con.execute(
             f"create table if not exists raw.{spec.table} ({cols}, _load_id varchar, "
             "_source_file varchar, _line_number bigint, _loaded_at timestamp)"
@@ -134,16 +134,35 @@ def landing_files(spec: SourceSpec, landing_dir: Path) -> list[Path]:
     return sorted(found)
 
 
+RowTransform = Callable[[dict[str, str | None]], dict[str, str | None]]
+
+
 def load_source(
-    con: duckdb.DuckDBPyConnection, spec: SourceSpec, landing_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    landing_dir: Path,
+    transform: RowTransform | None = None,
 ) -> list[LoadResult]:
-    """Load every new file of a source; refused files are reported, the others still load."""
+    """Load every new file of a source; refused files are reported, the others still load.
+
+    `transform` rewrites each good row before it is stored (a ValueError quarantines the row);
+    a source with redacted columns must have one, so those columns never reach raw.
+    """
+    if spec.redacted_columns and transform is None:
+        raise IngestRefused(f"{spec.name}: redacted columns need a row transform")
     ensure_raw_schema(con)
-    return [load_file(con, spec, path, landing_dir) for path in landing_files(spec, landing_dir)]
+    return [
+        load_file(con, spec, path, landing_dir, transform)
+        for path in landing_files(spec, landing_dir)
+    ]
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, landing_dir: Path
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    path: Path,
+    landing_dir: Path,
+    transform: RowTransform | None = None,
 ) -> LoadResult:
     """Load one file in a single transaction; a file already loaded (same bytes) is skipped."""
     data = path.read_bytes()
@@ -170,7 +189,7 @@ def load_file(
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     con.begin()
     try:
-        _load_records(con, spec, data, result, loaded_at)
+        _load_records(con, spec, data, result, loaded_at, transform)
         bad_share = result.rows_quarantined / result.lines if result.lines else 0.0
         if bad_share > max_bad_share():
             raise IngestRefused(
@@ -246,19 +265,38 @@ def _csv_records(lines: Iterator[tuple[int, str, bool]]) -> Iterator[_Record]:
 class _Batch:
     """Rows of one file on their way to raw, flushed in batches inside the file's transaction."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, table: str, result: LoadResult, at):
-        self.con, self.table, self.result, self.at = con, table, result, at
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        spec: SourceSpec,
+        result: LoadResult,
+        at,
+        transform: RowTransform | None = None,
+    ):
+        self.con, self.table, self.result, self.at = con, spec.table, result, at
+        self.withhold_text = bool(spec.redacted_columns)
+        self.transform = transform
         self.rows: list[dict[str, str | None]] = []
         self.quarantine: list[tuple[int, str, str]] = []
 
-    def add(self, line_number: int, row: dict[str, str | None]) -> None:
-        row["_line_number"] = line_number
+    def add(self, record: _Record, row: dict[str, str | None]) -> None:
+        if self.transform is not None:
+            try:
+                row = self.transform(row)
+            except ValueError as error:
+                self.reject(record, str(error))
+                return
+        row["_line_number"] = record.line_number
         self.rows.append(row)
         if len(self.rows) >= BATCH_ROWS:
             self.flush()
 
     def reject(self, record: _Record, reason: str) -> None:
-        self.quarantine.append((record.line_number, reason, record.text))
+        text = record.text
+        if self.withhold_text:  # the line holds an identifier klant must not keep in clear
+            digest = hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
+            text = f"[withheld: {len(text)} characters, sha256 {digest}]"
+        self.quarantine.append((record.line_number, reason, text))
         self.result.rows_quarantined += 1
 
     def flush(self) -> None:
@@ -313,11 +351,15 @@ def _check_row(spec: SourceSpec, row: dict[str, str | None]) -> str | None:
                 parse(value.strip())  # type: ignore[operator]
             except ValueError as error:
                 return f"invalid {column}: {error}"
+    if spec.row_check is not None:
+        return spec.row_check(row)
     return None
 
 
-def _load_records(con, spec: SourceSpec, data: bytes, result: LoadResult, at) -> None:
-    batch = _Batch(con, spec.table, result, at)
+def _load_records(
+    con, spec: SourceSpec, data: bytes, result: LoadResult, at, transform: RowTransform | None
+) -> None:
+    batch = _Batch(con, spec, result, at, transform)
     if spec.file_format == "csv":
         _load_csv(con, spec, data, result, batch)
     else:
@@ -341,7 +383,8 @@ def _load_csv(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Ba
             f"{result.source_file}: missing required column(s) {', '.join(missing)} "
             f"(the header has: {', '.join(header_raw)})"
         )
-    result.new_columns = _add_columns(con, spec, header)
+    stored = [h for h in header if h not in spec.redacted_columns]
+    result.new_columns = _add_columns(con, spec, stored)
     for column in result.new_columns:
         log.warning("%s: new column %r kept in raw.%s", result.source_file, column, spec.table)
     for record in records:
@@ -367,7 +410,7 @@ def _load_csv(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Ba
         if reason:
             batch.reject(record, reason)
         else:
-            batch.add(record.line_number, row)
+            batch.add(record, row)
 
 
 def _json_text(value: object) -> str | None:
@@ -416,4 +459,4 @@ def _load_jsonl(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _
                 log.warning(
                     "%s: new field %r kept in raw.%s", result.source_file, column, spec.table
                 )
-        batch.add(number, row)
+        batch.add(record, row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -40,6 +41,13 @@ def _iso_time(text: str) -> datetime:
 
 
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_SHA256_HEX = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def _sha256_hex(text: str) -> str:
+    if not _SHA256_HEX.match(text):
+        raise ValueError(f"not a SHA-256 hex digest (64 hex digits): {text!r}")
+    return text
 
 
 def _decimal(text: str) -> str:
@@ -63,6 +71,13 @@ class SourceSpec:
     json_keys: dict[str, str] = field(default_factory=dict)
     allowed_values: dict[str, frozenset[str]] = field(default_factory=dict)
     one_of: tuple[tuple[str, ...], ...] = ()
+    # a rule across columns of one row: the reason the row is bad, or None
+    row_check: Callable[[dict[str, str | None]], str | None] | None = None
+    # columns read from the file but never stored: the ingest asset's row transform replaces
+    # them, and a quarantined line of such a source keeps no text (privacy requests)
+    redacted_columns: tuple[str, ...] = ()
+    # columns the raw table holds that no file has: the row transform fills them
+    derived_columns: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -181,5 +196,79 @@ WEB = SourceSpec(
     one_of=(("anonymous_id", "user_id"),),
 )
 
-SOURCES: tuple[SourceSpec, ...] = (CRM, WEB, COMMERCE)
+
+def _expires_after_fetch(row: dict[str, str | None]) -> str | None:
+    fetched, expires = row.get("fetched_at"), row.get("expires_at")
+    if fetched and expires and _iso_time(expires.strip()) <= _iso_time(fetched.strip()):
+        return f"expires_at {expires!r} is not after fetched_at {fetched!r}"
+    return None
+
+
+# Third-party audience files from a DMP: which cookie (our Segment anonymousId, matched by the
+# DMP's cookie sync) or hashed e-mail (SHA-256 of the trimmed, lowercased address) belongs to
+# which audience, from which provider, fetched when and valid until when.
+DMP = SourceSpec(
+    name="dmp",
+    table="dmp_audiences",
+    file_format="csv",
+    patterns=("*.csv",),
+    columns=(
+        "cookie_id",
+        "hashed_email",
+        "audience_code",
+        "audience_name",
+        "provider",
+        "fetched_at",
+        "expires_at",
+    ),  # fmt: skip
+    required_columns=(
+        "cookie_id",
+        "hashed_email",
+        "audience_code",
+        "provider",
+        "fetched_at",
+        "expires_at",
+    ),  # fmt: skip
+    required_values=("audience_code", "provider", "fetched_at", "expires_at"),
+    typed_values={"fetched_at": _iso_time, "expires_at": _iso_time, "hashed_email": _sha256_hex},
+    one_of=(("cookie_id", "hashed_email"),),
+    row_check=_expires_after_fetch,
+)
+
+PRIVACY_REQUEST_TYPES = frozenset({"erasure"})
+PRIVACY_IDENTIFIER_TYPES = frozenset({"email", "phone", "customer_id", "person_id"})
+
+# Privacy requests (GDPR art. 17 erasure). The identifier is never stored: the ingest asset
+# replaces it with keyed hashes of its normalized forms (klant.privacy.keys) before the row is
+# written, and a bad line is quarantined without its text.
+PRIVACY = SourceSpec(
+    name="privacy",
+    table="privacy_requests",
+    file_format="csv",
+    patterns=("*.csv",),
+    columns=("request_id", "request_type", "identifier_type", "requested_at"),
+    required_columns=(
+        "request_id",
+        "request_type",
+        "identifier_type",
+        "identifier_value",
+        "requested_at",
+    ),  # fmt: skip
+    required_values=(
+        "request_id",
+        "request_type",
+        "identifier_type",
+        "identifier_value",
+        "requested_at",
+    ),  # fmt: skip
+    typed_values={"requested_at": _iso_time},
+    allowed_values={
+        "request_type": PRIVACY_REQUEST_TYPES,
+        "identifier_type": PRIVACY_IDENTIFIER_TYPES,
+    },
+    redacted_columns=("identifier_value",),
+    derived_columns=("identifier_hashes",),
+)
+
+SOURCES: tuple[SourceSpec, ...] = (CRM, WEB, COMMERCE, DMP, PRIVACY)
 SOURCES_BY_NAME = {spec.name: spec for spec in SOURCES}

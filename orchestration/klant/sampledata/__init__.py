@@ -1,7 +1,8 @@
 """Deterministic sample exports of a fictional Dutch web shop, with their ground truth.
 
 `generate(people, out_dir)` writes a HubSpot contacts export (crm/), Segment events per month
-(web/), a Shopify orders export (commerce/) and the truth about who is who (ground_truth/).
+(web/), a Shopify orders export (commerce/), third-party audience files of two DMPs (dmp/) and
+the truth about who is who (ground_truth/).
 The same size and seed always give the same bytes; memory stays flat because
 every person is generated from their own random stream and written through bounded buffers.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from klant.sampledata.commerce import CommerceState, Order, order_groups
 from klant.sampledata.crm import CrmState, crm_groups
+from klant.sampledata.dmp import DmpWriter
 from klant.sampledata.people import EmailBook, Person, household_for, make_person
 from klant.sampledata.sinks import ExportWriter, Group
 from klant.sampledata.web import WebState, person_groups, visitor_groups
@@ -40,7 +42,7 @@ def generate(people: int, out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, 
     if not 1 <= people <= MAX_PEOPLE:
         raise ValueError(f"people must be between 1 and {MAX_PEOPLE}, got {people}")
     out_dir = Path(out_dir)
-    writer = ExportWriter(out_dir, seed)
+    writer, audiences = ExportWriter(out_dir, seed), DmpWriter(out_dir, seed)
     emails, crm, commerce, web = EmailBook(), CrmState(), CommerceState(), WebState()
     visitors = 0
     household = household_for(seed, 0)
@@ -58,11 +60,15 @@ def generate(people: int, out_dir: Path, seed: int = DEFAULT_SEED) -> dict[str, 
             groups += order_rows
         if person.in_web:
             groups += person_groups(rng, person, orders, web)
+        audiences.add_person(person, web.devices if person.in_web else [])
         writer.add(groups)
         writer.add_person(_truth_row(person))
         while visitors * 10 < (index + 1) * VISITORS_PER_TEN_PEOPLE:
             events, row = visitor_groups(seed, visitors, web)
+            audiences.add_visitor(visitors, web.devices[0])
             writer.add(events)
             writer.add_person(row)
             visitors += 1
-    return writer.close()
+    counts = writer.close()
+    counts.update(audiences.close())
+    return dict(sorted(counts.items()))

@@ -116,6 +116,8 @@ class WebState:
     def __init__(self) -> None:
         self.count = 0
         self.encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+        # the anonymousIds of the person or visitor generated last (the DMP feed keys on them)
+        self.devices: list[str] = []
 
 
 def _page(path: str, title: str, referrer: str, search: str = "") -> dict[str, str]:
@@ -429,6 +431,7 @@ def person_groups(
                 step = 0 if device.shared else rng.randrange(3)
                 browse(tracker, start, step if identify else None, person)
         groups.extend(tracker.groups)
+    state.devices = [device.anonymous_id for device in devices]
     return groups
 
 
@@ -444,5 +447,6 @@ def visitor_groups(seed: int, number: int, state: WebState) -> tuple[list[Group]
     tracker = Tracker(rng, state, key, device, device_consent(seed, key, 0, starts))
     for start in starts:
         browse(tracker, start, None, None)
+    state.devices = [device.anonymous_id]
     row = [key, "visitor", "", "", "", "", country.code, "0", "0", "1"]
     return tracker.groups, row

@@ -31,13 +31,19 @@ resolved_events as (
 
 {#- an anonymous_id is a visitor only when none of its events resolved to a person: with one
     resolved event it is a device of that person, whose unresolved events (say, past the
-    identity limits) belong to no one rather than to a visitor who does not exist #}
+    identity limits) belong to no one rather than to a visitor who does not exist. A visitor
+    unseen for klant__visitor_retention_days has expired: it is no one's profile any more, and
+    the privacy step deletes its events from raw at the next run (klant.privacy.retention) #}
 visitor_devices as (
     select anonymous_id
     from resolved_events
     where anonymous_id is not null
     group by anonymous_id
-    having count(person_id) = 0
+    having
+        count(person_id) = 0
+        and max(event_at) >= {{ dbt.dateadd(
+            'day', -(var('klant__visitor_retention_days') | int), klant.as_of()
+        ) }}
 ),
 
 final as (

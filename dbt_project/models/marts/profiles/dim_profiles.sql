@@ -60,6 +60,11 @@ activity as (
     group by person_id
 ),
 
+{#- third-party audiences sit beside the golden record, never in it: no golden field reads them #}
+audiences as (
+    {{ klant.profile_audiences('person_id') }}
+),
+
 final as (
     select
         person_ids.person_id,
@@ -99,6 +104,8 @@ final as (
         coalesce(activity.is_in_crm, false) as is_in_crm,
         coalesce(activity.is_in_commerce, false) as is_in_commerce,
         coalesce(activity.is_in_web, false) as is_in_web,
+        audiences.dmp_audience_codes,
+        cast(coalesce(audiences.dmp_audience_count, 0) as integer) as dmp_audience_count,
         {%- for field in golden_fields %}
         golden.{{ field }}_source,
         golden.{{ field }}_updated_at{{ ',' if not loop.last }}
@@ -112,6 +119,8 @@ final as (
         on web_traits.person_id = person_ids.person_id
     left join activity
         on activity.person_id = person_ids.person_id
+    left join audiences
+        on audiences.person_id = person_ids.person_id
 )
 
 select * from final

@@ -44,11 +44,15 @@ typed as (
         nullif(trim({{ klant.json_text('properties', ['path']) }}), '') as property_path,
         nullif(trim({{ klant.json_text('properties', ['category']) }}), '') as product_category,
         nullif(trim({{ klant.json_text('properties', ['sku']) }}), '') as product_sku,
-        lower(trim({{ klant.json_text('context', ['consent', 'categoryPreferences', 'advertising']) }}))
-            as consent_advertising_text,
-        lower(trim(
-            {{ klant.json_text('context', ['consent', 'categoryPreferences', 'personalization']) }}
-        )) as consent_personalization_text,
+        {#- Segment Consent Management stamps the preferences on every event's context; a consent
+            change event ("Segment Consent Preference Updated", "Consent Updated") sent by hand
+            may carry them in its properties instead, read only when the context has none #}
+        coalesce(
+            {{ klant.json_text('context', ['consent', 'categoryPreferences']) }},
+            {{ klant.json_text('properties', ['categoryPreferences']) }},
+            {{ klant.json_text('properties', ['consent', 'categoryPreferences']) }},
+            {{ klant.json_text('properties', ['consent']) }}
+        ) as consent_preferences_text,
         nullif(trim({{ klant.json_text('context', ['page', 'path']) }}), '') as page_path,
         nullif(trim({{ klant.json_text('context', ['page', 'url']) }}), '') as page_url,
         nullif(trim({{ klant.json_text('context', ['page', 'referrer']) }}), '') as page_referrer,
@@ -63,6 +67,29 @@ typed as (
     from events
 ),
 
+{#- category ids are the site's own ("advertising" in the sample, "Advertising" in Segment's
+    docs), so keys are compared in lower case; only an object is read, so a stray scalar (a
+    "consent": "yes") is no statement rather than a JSON error #}
+preferences as (
+    select
+        *,
+        case
+            when substr(trim(consent_preferences_text), 1, 1) = '{'
+                then lower(consent_preferences_text)
+        end as consent_preferences_json
+    from typed
+),
+
+consents as (
+    select
+        *,
+        lower(trim({{ klant.json_text('consent_preferences_json', ['advertising']) }}))
+            as consent_advertising_text,
+        lower(trim({{ klant.json_text('consent_preferences_json', ['personalization']) }}))
+            as consent_personalization_text
+    from preferences
+),
+
 ranked as (
     select
         *,
@@ -72,7 +99,7 @@ ranked as (
             order by _loaded_at, _load_id, _source_file, _line_number
         ) as delivery_rank,
         count(*) over (partition by message_id) as raw_row_count
-    from typed
+    from consents
     where message_id is not null
 ),
 
@@ -123,7 +150,8 @@ final as (
         property_path,
         product_category,
         product_sku,
-        {#- Segment Consent Management sends the visitor's category preferences with every event #}
+        {#- Segment Consent Management sends the visitor's category preferences with every event;
+            anything but a JSON true or false is no statement #}
         case consent_advertising_text
             when 'true' then true
             when 'false' then false
