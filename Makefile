@@ -47,5 +47,8 @@ ui: install ## Open the Dagster UI (lineage, runs, checks) at http://127.0.0.1:3
 samples: install ## Regenerate the sample exports in seeds/ (deterministic: same bytes every time)
 	$(BIN)/python -m klant.sampledata --people 2000 --out seeds
 
+bench: install ## Benchmark the full job at SIZE people (default 100k; 10k, 300k, 1m): bench/results/<SIZE>.md
+	$(BIN)/python -m bench.run --size $(SIZE)
+
 clean: ## Remove the warehouse, Dagster state and dbt output (keeps .venv)
 	rm -rf warehouse .dagster_home dbt_project/target dbt_project/logs

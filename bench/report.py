@@ -1,0 +1,86 @@
+"""A benchmark result as a markdown table."""
+
+
+def _int(value: int | float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
+def _sec(value: float | None) -> str:
+    return "" if value is None else f"{value:,.1f}"
+
+
+def markdown(result: dict) -> str:
+    """Per stage: seconds, rows in and out, peak memory; then overheads and the baselines."""
+    wall = result["wall_seconds"]
+    lines = [
+        f"# klant benchmark: {result['people']:,} people ({result['size']})",
+        "",
+        f"Measured {result['measured_at']} on {result['machine']['cpus']} CPUs, "
+        f"{result['machine']['memory_gb']} GB (load average at start "
+        f"{', '.join(str(x) for x in result['machine']['load_average_at_start'])}); "
+        f"as of {result['as_of']}. Exports: {_int(result['export_lines']['web_events'])} web "
+        f"events, {_int(result['export_lines']['orders_rows'])} order rows, "
+        f"{_int(result['export_lines']['crm_contacts'])} CRM contacts.",
+        "",
+        "| stage | seconds | share | dbt node seconds | rows in | rows out | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in result["stages"]:
+        share = f"{100 * row['seconds'] / wall:.0f}%" if wall else ""
+        lines.append(
+            f"| {row['stage']} | {_sec(row['seconds'])} | {share} | {_sec(row['node_seconds'])} "
+            f"| {_int(row['rows_in'])} | {_int(row['rows_out'])} | {_int(row['peak_rss_mb'])} |"
+        )
+    lines += [
+        f"| dbt overhead (dbt steps minus node time) | {_sec(result['dbt_overhead_seconds'])} "
+        "| | | | | |",
+        f"| Dagster overhead (run minus step time) | {_sec(result['dagster_overhead_seconds'])} "
+        "| | | | | |",
+        f"| **whole run** | **{_sec(wall)}** | 100% | | | | **{_int(result['peak_rss_mb'])}** |",
+        "",
+        "dbt stages run two threads: their seconds are the wall time covered by their nodes, "
+        "so they may overlap; node seconds are the sum of the nodes' own times.",
+    ]
+    base = result.get("baselines")
+    if base:
+        identity, traits = base["identity"], base["traits"]
+        partition = identity["partition"]
+        seconds = identity["seconds"]
+        lines += [
+            "",
+            "## Baselines (same data, same run)",
+            "",
+            "| compared | klant s | baseline s | ratio | check |",
+            "|---|---:|---:|---:|---|",
+            f"| identity stage vs scipy connected_components ({_int(identity['nodes'])} nodes, "
+            f"{_int(identity['edges'])} kept links; mapping {seconds['mapping']:.2f} + grouping "
+            f"{seconds['grouping']:.2f} + write-back {seconds['write_back']:.2f} s) "
+            f"| {_sec(identity['klant_identity_seconds'])} | {seconds['total']:.2f} "
+            f"| {identity['ratio']:.2f}x | "
+            f"{'same partition' if partition['same'] else 'DIFFERENT partition'} "
+            f"({_int(partition['left_groups'])} groups) |",
+            f"| profiles-and-traits stage vs hand-written SQL traits "
+            f"| {_sec(traits['klant_profiles_seconds'])} | {traits['seconds']:.2f} "
+            f"| {traits['ratio']:.2f}x | {_trait_check(traits)} |",
+        ]
+        if traits.get("trait_models_ratio") is not None:
+            lines.append(
+                f"| the 7 trait models only (dbt node seconds) vs the same SQL "
+                f"| {_sec(traits['klant_trait_models_seconds'])} | {traits['seconds']:.2f} "
+                f"| {traits['trait_models_ratio']:.2f}x | |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _trait_check(traits: dict) -> str:
+    parts = []
+    for name in ("web_check", "order_check"):
+        check = traits[name]
+        differing = check["differing_columns"]
+        agreed = not differing and not check["only_baseline"] and not check["only_klant"]
+        label = name.removesuffix("_check")
+        parts.append(
+            f"{label}: {'same' if agreed else 'DIFFERENT'} for {_int(check['both'])} persons"
+            + (f" ({', '.join(f'{c} {n}' for c, n in differing.items())})" if differing else "")
+        )
+    return "; ".join(parts)

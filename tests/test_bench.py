@@ -1,0 +1,192 @@
+"""The benchmark harness's pure parts: sizes, stage mapping, the baseline's grouping and checks.
+
+No pipeline run and no timing assertions: figures belong in bench/results, not in tests.
+"""
+
+import duckdb
+import pytest
+
+from bench.baselines import compare_partitions, group_edges
+from bench.memory import peak_in
+from bench.stages import node_stage, parse_size, size_label, split_dbt, step_stage, union_seconds
+
+
+@pytest.mark.parametrize(
+    ("text", "people"),
+    [("10k", 10_000), ("100K", 100_000), ("1m", 1_000_000), ("2500", 2_500), ("1.5m", 1_500_000)],
+)
+def test_parse_size(text: str, people: int) -> None:
+    assert parse_size(text) == people
+
+
+@pytest.mark.parametrize("text", ["", "k", "10g", "-5k", "0", "1.0005k"])
+def test_parse_size_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_size(text)
+
+
+def test_size_label() -> None:
+    assert [size_label(n) for n in (10_000, 300_000, 1_000_000, 2_500)] == [
+        "10k",
+        "300k",
+        "1m",
+        "2500",
+    ]
+
+
+def _node(kind: str, fqn: list[str], attached: str | None = None, parents=()) -> dict:
+    return {
+        "resource_type": kind,
+        "fqn": fqn,
+        "attached_node": attached,
+        "depends_on": {"nodes": list(parents)},
+    }
+
+
+MANIFEST = {
+    "nodes": {
+        "model.k.stg_a": _node("model", ["k", "staging", "web", "stg_a"]),
+        "model.k.int_ids": _node("model", ["k", "intermediate", "identity", "int_ids"]),
+        "model.k.dim_ids": _node("model", ["k", "marts", "identity", "dim_ids"]),
+        "model.k.int_web": _node("model", ["k", "intermediate", "web", "int_web"]),
+        "model.k.int_orders": _node("model", ["k", "intermediate", "orders", "int_orders"]),
+        "model.k.dim_profiles": _node("model", ["k", "marts", "profiles", "dim_profiles"]),
+        "model.k.act": _node("model", ["k", "marts", "activation", "act"]),
+        "model.k.seg": _node("model", ["k", "segments", "seg"]),
+        "model.k.members": _node("model", ["k", "memberships", "members"]),
+        "seed.k.rules": _node("seed", ["k", "rules"]),
+        "test.k.not_null_dim_ids": _node(
+            "test", ["k", "marts", "identity", "not_null"], attached="model.k.dim_ids"
+        ),
+        "test.k.assert_profiles": _node(
+            "test", ["k", "assert_profiles"], parents=["model.k.dim_ids", "model.k.dim_profiles"]
+        ),
+        "test.k.source_test": _node(
+            "test", ["k", "staging", "web", "t"], attached=None, parents=["source.k.web.events"]
+        ),
+    },
+    "sources": {"source.k.web.events": _node("source", ["k", "staging", "web", "events"])},
+}
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "stage"),
+    [
+        ("model.k.stg_a", "staging"),
+        ("model.k.int_ids", "identity"),
+        ("model.k.dim_ids", "identity"),
+        ("model.k.int_web", "profiles"),
+        ("model.k.int_orders", "profiles"),
+        ("model.k.dim_profiles", "profiles"),
+        ("model.k.act", "profiles"),
+        ("model.k.seg", "segments"),
+        ("model.k.members", "segments"),
+        ("seed.k.rules", "staging"),
+        ("test.k.not_null_dim_ids", "identity"),
+        ("test.k.assert_profiles", "profiles"),  # the most downstream model it reads
+        ("test.k.source_test", "staging"),
+        ("model.k.unknown", "other"),
+    ],
+)
+def test_node_stage(unique_id: str, stage: str) -> None:
+    assert node_stage(MANIFEST, unique_id) == stage
+
+
+def _result(unique_id: str, start: str, end: str, seconds: float) -> dict:
+    timing = [{"name": "execute", "started_at": start, "completed_at": end}]
+    return {
+        "unique_id": unique_id,
+        "execution_time": seconds,
+        "timing": timing,
+        "status": "success",
+    }
+
+
+def test_split_dbt_sums_node_time_and_keeps_windows() -> None:
+    run_results = {
+        "results": [
+            _result("model.k.stg_a", "2026-11-29T00:00:00Z", "2026-11-29T00:00:02Z", 2.0),
+            _result("model.k.int_ids", "2026-11-29T00:00:02Z", "2026-11-29T00:00:05Z", 3.0),
+            _result("test.k.not_null_dim_ids", "2026-11-29T00:00:04Z", "2026-11-29T00:00:06Z", 2.0),
+        ]
+    }
+    split = split_dbt(MANIFEST, run_results)
+    assert set(split) == {"staging", "identity"}
+    assert split["identity"]["nodes"] == 2
+    assert split["identity"]["node_seconds"] == pytest.approx(5.0)
+    # two overlapping nodes (02-05 and 04-06) cover four seconds of wall time
+    assert union_seconds(split["identity"]["windows"]) == pytest.approx(4.0)
+
+
+def test_union_seconds() -> None:
+    assert union_seconds([]) == 0
+    assert union_seconds([(0, 2), (1, 3), (5, 6), (5.5, 5.7)]) == pytest.approx(4.0)
+
+
+def test_step_stage() -> None:
+    dbt = ["klant_dbt"]
+    assert step_stage({"step_key": "klant_dbt", "assets": {"staging/x": {}}}, dbt) == "dbt"
+    assert step_stage({"step_key": "raw__web_events", "assets": {"raw/web_events": {}}}, dbt) == (
+        "ingest"
+    )
+    assert step_stage({"step_key": "raw__web_events_freshness_web", "assets": {}}, dbt) == "audit"
+    assert step_stage({"step_key": "x_check", "assets": {}, "checks": 1}, dbt) == "audit"
+    assert step_stage({"step_key": "published", "assets": {"published": {}}}, dbt) == "publish"
+    assert step_stage({"step_key": "activation__a", "assets": {"activation/a": {}}}, dbt) == (
+        "exports"
+    )
+    assert step_stage({"step_key": "privacy__purge", "assets": {"privacy/purge": {}}}, dbt) == (
+        "privacy"
+    )
+
+
+def test_peak_in_windows() -> None:
+    samples = [(0.0, 10), (1.0, 50), (2.0, 20), (3.0, 90)]
+    assert peak_in(samples, [(0.5, 2.5)]) == 50
+    assert peak_in(samples, [(0.5, 1.5), (2.5, 3.5)]) == 90
+    assert peak_in(samples, [(4.0, 5.0)]) is None
+
+
+def _toy(edges: list[tuple[str, str]]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("create table edges (key_a varchar, key_b varchar)")
+    con.executemany("insert into edges values (?, ?)", edges)
+    return con
+
+
+def test_group_edges_and_compare_partitions() -> None:
+    # two groups joined through b-c and d-e, a lone node f with its self-link
+    con = _toy([("a", "b"), ("b", "c"), ("d", "e"), ("e", "d"), ("f", "f")])
+    group_edges(con, "edges")
+    groups = con.execute(
+        "select list(identifier_key order by identifier_key) from bench_labels group by label"
+        " order by 1"
+    ).fetchall()
+    assert [g[0] for g in groups] == [["a", "b", "c"], ["d", "e"], ["f"]]
+
+    con.execute(
+        "create table klant as select * from (values ('a', 'k1'), ('b', 'k1'), ('c', 'k1'),"
+        " ('d', 'k2'), ('e', 'k2'), ('f', 'k3')) as t(identifier_key, component_key)"
+    )
+    same = compare_partitions(
+        con, "select * from klant", "select identifier_key, label from bench_labels"
+    )
+    assert same["same"] == 1 and same["left_groups"] == 3
+
+    # klant splitting one group in two, or merging two, or missing a node: not the same
+    con.execute("update klant set component_key = 'k4' where identifier_key = 'c'")
+    split = compare_partitions(
+        con, "select * from klant", "select identifier_key, label from bench_labels"
+    )
+    assert split["same"] == 0 and split["left_groups"] == 4
+    con.execute("update klant set component_key = 'k1' where identifier_key in ('c', 'd', 'e')")
+    merged = compare_partitions(
+        con, "select * from klant", "select identifier_key, label from bench_labels"
+    )
+    assert merged["same"] == 0
+    con.execute("update klant set component_key = 'k2' where identifier_key in ('d', 'e')")
+    con.execute("delete from klant where identifier_key = 'f'")
+    missing = compare_partitions(
+        con, "select * from klant", "select identifier_key, label from bench_labels"
+    )
+    assert missing["same"] == 0 and missing["nodes_only_right"] == 1
