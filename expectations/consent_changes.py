@@ -10,12 +10,11 @@ SOURCES = ["crm", "commerce", "web"]
 PROFILE_ID_PATTERN = r"^k[pv]_.+$"
 # the kind of a change follows from the answer: a first statement says either, a grant yes,
 # a revocation no
-CHANGE_ANSWERS = [
-    ("first_statement", True),
-    ("first_statement", False),
-    ("granted", True),
-    ("revoked", False),
-]
+CHANGE_TYPES_BY_ANSWER = {
+    True: ["first_statement", "granted"],
+    False: ["first_statement", "revoked"],
+}
+VISITOR_PURPOSES = ["advertising", "personalization"]
 
 
 def build_suite() -> gx.ExpectationSuite:
@@ -41,14 +40,18 @@ def build_suite() -> gx.ExpectationSuite:
     suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column="purpose", value_set=PURPOSES))
     for column in ("source", "last_stated_source"):
         suite.add_expectation(gxe.ExpectColumnValuesToBeInSet(column=column, value_set=SOURCES))
-    suite.add_expectation(
-        gxe.ExpectColumnPairValuesToBeInSet(
-            column_A="change_type",
-            column_B="granted",
-            value_pairs_set=CHANGE_ANSWERS,
-            ignore_row_if="either_value_is_missing",
+    # one in-set check per answer, not a column pair check: GX's pandas engine checks pairs row
+    # by row in Python (13 s on 290k rows), a row condition is one vectorized filter; a missing
+    # answer is caught by the not-null checks above
+    for answer, change_types in CHANGE_TYPES_BY_ANSWER.items():
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToBeInSet(
+                column="change_type",
+                value_set=change_types,
+                row_condition=f"granted == {answer}",
+                condition_parser="pandas",
+            )
         )
-    )
     for column in ("change_number", "statement_count"):
         suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=1))
     # a restatement never comes before the change it repeats
@@ -60,18 +63,14 @@ def build_suite() -> gx.ExpectationSuite:
             ignore_row_if="either_value_is_missing",
         )
     )
-    # a visitor left no e-mail, so it states consent to the web purposes only
+    # a visitor left no e-mail, so it states consent to the web purposes only (a row condition
+    # for the same reason as above; a person's purposes are the purpose set's)
     suite.add_expectation(
-        gxe.ExpectColumnPairValuesToBeInSet(
-            column_A="profile_type",
-            column_B="purpose",
-            value_pairs_set=[
-                ("person", "email"),
-                ("person", "advertising"),
-                ("person", "personalization"),
-                ("visitor", "advertising"),
-                ("visitor", "personalization"),
-            ],
+        gxe.ExpectColumnValuesToBeInSet(
+            column="purpose",
+            value_set=VISITOR_PURPOSES,
+            row_condition='profile_type == "visitor"',
+            condition_parser="pandas",
         )
     )
     for column in ("person_id", "visitor_id"):

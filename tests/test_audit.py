@@ -88,3 +88,39 @@ def test_a_warning_does_not_block(con):
     outcome = validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"])
     assert not outcome.passed
     assert outcome.severity == WARN and outcome.blocking_failures == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        "change_type = 'revoked' where granted",  # a revocation that says yes
+        "change_type = 'granted' where not granted",  # a grant that says no
+        "purpose = 'email' where profile_type = 'visitor'",  # a visitor left no e-mail
+    ],
+)
+def test_one_inconsistent_consent_change_fails_its_gate(sample_build, tmp_path: Path, breakage):
+    """The consent history's row-condition checks (cheap in GX's pandas engine) still catch
+    the one row whose kind, answer and profile disagree."""
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    try:
+        con.execute(f"attach '{sample_build.build_db}' as sample (read_only)")
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_consent_changes as "
+            "select * from sample.marts.fct_consent_changes"
+        )
+        con.execute("detach sample")
+        suite = SUITES["fct_consent_changes"]
+        assert validate_table(con, "marts.fct_consent_changes", suite).passed
+        column, _, condition = breakage.partition(" where ")
+        con.execute(
+            f"update marts.fct_consent_changes set {column} where consent_change_id = "
+            f"(select min(consent_change_id) from marts.fct_consent_changes where {condition})"
+        )
+        outcome = validate_table(con, "marts.fct_consent_changes", suite)
+    finally:
+        con.close()
+    assert [f["expectation"] for f in outcome.blocking_failures] == [
+        "expect_column_values_to_be_in_set"
+    ]

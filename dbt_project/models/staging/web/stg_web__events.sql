@@ -1,3 +1,7 @@
+{#- a table, not a view like the rest of staging: every event's JSON is parsed once here
+    rather than again by each of the models and tests that read the events #}
+{{ config(materialized='table') }}
+
 with
 
 events as (
