@@ -2,6 +2,7 @@
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
 
 TABLE = "fct_consent_changes"
 
@@ -48,8 +49,7 @@ def build_suite() -> gx.ExpectationSuite:
             gxe.ExpectColumnValuesToBeInSet(
                 column="change_type",
                 value_set=change_types,
-                row_condition=f"granted == {answer}",
-                condition_parser="pandas",
+                row_condition=Column("granted") == answer,
             )
         )
     for column in ("change_number", "statement_count"):
@@ -69,8 +69,7 @@ def build_suite() -> gx.ExpectationSuite:
         gxe.ExpectColumnValuesToBeInSet(
             column="purpose",
             value_set=VISITOR_PURPOSES,
-            row_condition='profile_type == "visitor"',
-            condition_parser="pandas",
+            row_condition=Column("profile_type") == "visitor",
         )
     )
     for column in ("person_id", "visitor_id"):
