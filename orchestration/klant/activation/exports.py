@@ -161,7 +161,7 @@ def _check_hashed(rows: list[Row], file_format: FileFormat, destination: Destina
                 )
 
 
-def _csv_bytes(header: Row, rows: Iterable[Row]) -> bytes:
+def csv_bytes(header: Row, rows: Iterable[Row]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -176,7 +176,7 @@ def _read_rows(path: Path) -> set[Row]:
         return {tuple(row) for row in reader}
 
 
-def _sha256(data: bytes) -> str:
+def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -192,7 +192,7 @@ def _latest(root: Path) -> tuple[Path, dict] | None:
         return None  # removed by hand: start again from an empty previous list
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -206,10 +206,10 @@ def _point_latest(root: Path, folder_name: str) -> None:
     tmp.unlink(missing_ok=True)
     os.symlink(folder_name, tmp)
     os.replace(tmp, link)  # rename(2) is atomic: readers see the old export or the new one
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes) -> None:
     with path.open("wb") as handle:
         handle.write(data)
         handle.flush()
@@ -276,12 +276,13 @@ def write_export(
     adds = sorted(current - previous_rows)
     removes = sorted(previous_rows - current)
     files = {
-        FULL: (_csv_bytes(file_format.header, plan.rows), len(plan.rows)),
-        ADDS: (_csv_bytes(file_format.header, adds), len(adds)),
-        REMOVES: (_csv_bytes(file_format.header, removes), len(removes)),
+        FULL: (csv_bytes(file_format.header, plan.rows), len(plan.rows)),
+        ADDS: (csv_bytes(file_format.header, adds), len(adds)),
+        REMOVES: (csv_bytes(file_format.header, removes), len(removes)),
     }
     counts = {**plan.counts, "adds": len(adds), "removes": len(removes)}
-    name, already_written = _folder_name(root, build_id, previous_build_id, _sha256(files[FULL][0]))
+    full_sha256 = sha256_of(files[FULL][0])
+    name, already_written = _folder_name(root, build_id, previous_build_id, full_sha256)
     folder = root / name
     if not already_written:
         manifest = {
@@ -294,7 +295,7 @@ def write_export(
             "exported_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
             "counts": counts,
             "files": {
-                file_name: {"rows": n, "sha256": _sha256(data)}
+                file_name: {"rows": n, "sha256": sha256_of(data)}
                 for file_name, (data, n) in files.items()
             },
         }
@@ -302,9 +303,9 @@ def write_export(
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         for file_name, (data, _) in files.items():
-            _write_file(tmp / file_name, data)
-        _write_file(tmp / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
-        _fsync_dir(tmp)
+            write_file(tmp / file_name, data)
+        write_file(tmp / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+        fsync_dir(tmp)
         os.rename(tmp, folder)  # fails rather than overwrite a folder another export wrote
     _point_latest(root, name)
     return ExportResult(

@@ -18,7 +18,6 @@ place) also leaves no deleted row behind in the file's free blocks.
 """
 
 import csv
-import io
 import json
 import os
 import re
@@ -30,6 +29,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from klant.activation.exports import csv_bytes, fsync_dir, sha256_of, write_file
 from klant.identity.dictionary import (
     RAW_IDENTIFIER_VALUES_SQL,
     ensure_dictionary,
@@ -319,14 +319,6 @@ def scrub_build(
     return report
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def scrub_snapshot(con: duckdb.DuckDBPyConnection, path: Path, tokens: set[str]) -> PurgeReport:
     """Rewrite one published snapshot without the rows that hold a token (if any does)."""
     report = PurgeReport()
@@ -378,7 +370,7 @@ def scrub_snapshot(con: duckdb.DuckDBPyConnection, path: Path, tokens: set[str])
     finally:
         con.execute("detach klant_src")
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     report.snapshots_rewritten.append(path.name)
     return report
 
@@ -406,17 +398,13 @@ def _csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.scrub.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    write_file(tmp, data)
     os.replace(tmp, path)
 
 
 def scrub_exports(exports_dir: Path, tokens: set[str]) -> PurgeReport:
-    """Every export file without the rows holding a token; manifests follow (rows, SHA-256)."""
-    import hashlib
-
+    """Every export file without the rows holding a token; manifests follow (rows, SHA-256),
+    written as the exporter writes them (klant.activation.exports)."""
     report = PurgeReport()
     if not tokens or not exports_dir.is_dir():
         return report
@@ -434,13 +422,9 @@ def scrub_exports(exports_dir: Path, tokens: set[str]) -> PurgeReport:
             kept = [row for row in rows if not any(cell in tokens for cell in row)]
             if len(kept) == len(rows):
                 continue
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(kept)
-            data = buffer.getvalue().encode("utf-8")
+            data = csv_bytes(tuple(header), (tuple(row) for row in kept))
             _write_atomically(path, data)
-            entry["rows"], entry["sha256"] = len(kept), hashlib.sha256(data).hexdigest()
+            entry["rows"], entry["sha256"] = len(kept), sha256_of(data)
             erased = manifest.setdefault("erased_rows", {})
             erased[name] = erased.get(name, 0) + len(rows) - len(kept)
             report.add(f"exports:{path.relative_to(exports_dir)}", len(rows) - len(kept))
@@ -453,6 +437,6 @@ def scrub_exports(exports_dir: Path, tokens: set[str]) -> PurgeReport:
                     counts[count] = manifest["files"][file_name]["rows"]
             if "full.csv" in manifest["files"] and "exported_rows" in counts:
                 counts["exported_rows"] = manifest["files"]["full.csv"]["rows"]
-            text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+            text = json.dumps(manifest, indent=2) + "\n"
             _write_atomically(manifest_path, text.encode("utf-8"))
     return report
