@@ -9,9 +9,30 @@ def _sec(value: float | None) -> str:
     return "" if value is None else f"{value:,.1f}"
 
 
+def stage_table(measured: dict) -> list[str]:
+    """Per stage: seconds, share, node seconds, rows in and out, peak memory; overheads; total."""
+    wall = measured["wall_seconds"]
+    lines = [
+        "| stage | seconds | share | dbt node seconds | rows in | rows out | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in measured["stages"]:
+        share = f"{100 * row['seconds'] / wall:.0f}%" if wall else ""
+        lines.append(
+            f"| {row['stage']} | {_sec(row['seconds'])} | {share} | {_sec(row['node_seconds'])} "
+            f"| {_int(row['rows_in'])} | {_int(row['rows_out'])} | {_int(row['peak_rss_mb'])} |"
+        )
+    return lines + [
+        f"| dbt overhead (dbt steps minus node time) | {_sec(measured['dbt_overhead_seconds'])} "
+        "| | | | | |",
+        f"| Dagster overhead (run minus step time) | {_sec(measured['dagster_overhead_seconds'])} "
+        "| | | | | |",
+        f"| **whole run** | **{_sec(wall)}** | 100% | | | | **{_int(measured['peak_rss_mb'])}** |",
+    ]
+
+
 def markdown(result: dict) -> str:
     """Per stage: seconds, rows in and out, peak memory; then overheads and the baselines."""
-    wall = result["wall_seconds"]
     lines = [
         f"# klant benchmark: {result['people']:,} people ({result['size']})",
         "",
@@ -22,21 +43,7 @@ def markdown(result: dict) -> str:
         f"events, {_int(result['export_lines']['orders_rows'])} order rows, "
         f"{_int(result['export_lines']['crm_contacts'])} CRM contacts.",
         "",
-        "| stage | seconds | share | dbt node seconds | rows in | rows out | peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for row in result["stages"]:
-        share = f"{100 * row['seconds'] / wall:.0f}%" if wall else ""
-        lines.append(
-            f"| {row['stage']} | {_sec(row['seconds'])} | {share} | {_sec(row['node_seconds'])} "
-            f"| {_int(row['rows_in'])} | {_int(row['rows_out'])} | {_int(row['peak_rss_mb'])} |"
-        )
-    lines += [
-        f"| dbt overhead (dbt steps minus node time) | {_sec(result['dbt_overhead_seconds'])} "
-        "| | | | | |",
-        f"| Dagster overhead (run minus step time) | {_sec(result['dagster_overhead_seconds'])} "
-        "| | | | | |",
-        f"| **whole run** | **{_sec(wall)}** | 100% | | | | **{_int(result['peak_rss_mb'])}** |",
+        *stage_table(result),
         "",
         "dbt stages run two threads: their seconds are the wall time covered by their nodes, "
         "so they may overlap; node seconds are the sum of the nodes' own times.",
@@ -69,6 +76,37 @@ def markdown(result: dict) -> str:
                 f"| {_sec(traits['klant_trait_models_seconds'])} | {traits['seconds']:.2f} "
                 f"| {traits['trait_models_ratio']:.2f}x | |"
             )
+    chains = result.get("chains")
+    if chains:
+        without, with_ = chains["without"], chains["with"]
+        lines += [
+            "",
+            f"## Long chains ({chains['chains']} chains of {chains['chain_length']:,} linked "
+            "anonymous ids)",
+            "",
+            "The identity models and their tests built on two copies of this run's build file, "
+            f"one with the chains' {_int(with_['events_added'])} events loaded.",
+            "",
+            "| identity stage | seconds | dbt node seconds |",
+            "|---|---:|---:|",
+            f"| without chains | {_sec(without['seconds'])} | {_sec(without['node_seconds'])} |",
+            f"| with chains | {_sec(with_['seconds'])} | {_sec(with_['node_seconds'])} |",
+            f"| **ratio** | **{chains['ratio']:.2f}x** | |",
+        ]
+    incremental = result.get("incremental")
+    if incremental:
+        added = incremental["added"]
+        lines += [
+            "",
+            f"## Incremental run: one more day ({incremental['day']}, as of "
+            f"{incremental['as_of']})",
+            "",
+            f"Added {_int(added['web_events'])} web events and {_int(added['orders_rows'])} order "
+            f"rows ({_int(added['orders'])} orders); the run took "
+            f"{100 * incremental['share_of_full']:.1f}% of the full run's time.",
+            "",
+            *stage_table(incremental),
+        ]
     return "\n".join(lines) + "\n"
 
 

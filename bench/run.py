@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-from bench import baselines
+from bench import baselines, chains, newday
 from bench.data import ensure_exports, generator_hash
 from bench.memory import TreeSampler, peak_in
 from bench.report import markdown
@@ -44,8 +44,11 @@ DBT_STEPS = ("klant_dbt", "klant_dbt_segment_rollup")
 MB = 1024 * 1024
 
 
-def run_job(landing: Path, work: Path, as_of: str) -> tuple[dict, list[tuple[float, int]]]:
-    """The job in its own process, its memory sampled every 0.2 s; returns steps and samples."""
+def run_job(
+    landing: Path, work: Path, as_of: str, name: str = "full"
+) -> tuple[dict, list[tuple[float, int]]]:
+    """The job in its own process, its memory sampled every 0.2 s; returns steps and samples.
+    A second run (name) in the same work folder carries on from the first one's warehouse."""
     env = {
         **os.environ,
         "KLANT_LANDING_DIR": str(landing),
@@ -55,18 +58,19 @@ def run_job(landing: Path, work: Path, as_of: str) -> tuple[dict, list[tuple[flo
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
     }
     env.pop("KLANT_EXPORTS_DIR", None)
-    (work / "dagster_home").mkdir(parents=True)
-    command = [sys.executable, "-m", "bench.job", "--out", str(work / "steps.json")]
+    (work / "dagster_home").mkdir(parents=True, exist_ok=True)
+    steps = work / f"steps-{name}.json"
+    command = [sys.executable, "-m", "bench.job", "--out", str(steps)]
     command += ["--dbt-target", str(work / "dbt-target")]
-    with (work / "job.log").open("w") as log:
+    with (work / f"job-{name}.log").open("w") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
         sampler = TreeSampler(process.pid)
         sampler.start()
         code = process.wait()
         samples = sampler.stop()
-    if code != 0 or not (work / "steps.json").exists():
-        raise RuntimeError(f"the job process exited with {code}; see {work / 'job.log'}")
-    return json.loads((work / "steps.json").read_text()), samples
+    if code != 0 or not steps.exists():
+        raise RuntimeError(f"the job process exited with {code}; see {work / f'job-{name}.log'}")
+    return json.loads(steps.read_text()), samples
 
 
 def dbt_artifacts(target: Path, step_key: str, run_id: str) -> tuple[dict, dict] | None:
@@ -282,10 +286,42 @@ def trait_model_seconds(work: Path, run_id: str) -> float | None:
     )
 
 
+def incremental_run(landing: Path, work: Path, as_of: str, full: dict, seed: int) -> dict:
+    """After the full run: one more day of data (newday), the job again, timed the same way."""
+    day, next_as_of = newday.next_day(as_of)
+    landing_next = work / "landing-next"
+    shutil.rmtree(landing_next, ignore_errors=True)
+    added = newday.build_landing(landing, landing_next, day, seed)
+    print(f"[bench] incremental run: {added} on {day} (as of {next_as_of})", flush=True)
+    report, samples = run_job(landing_next, work, next_as_of, name="incremental")
+    if not report["success"]:
+        raise RuntimeError(f"the incremental klant_full failed: {report['failures']}")
+    measured = measure(report, samples, work)
+    return {
+        "day": day.isoformat(),
+        "as_of": next_as_of,
+        "added": added,
+        **measured,
+        "share_of_full": round(measured["wall_seconds"] / full["wall_seconds"], 4),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     parser.add_argument("--size", default="100k", help="people: 10k, 100k, 300k, 1m ...")
     parser.add_argument("--as-of", default=AS_OF, help="the build's 'now' (KLANT_AS_OF)")
+    parser.add_argument(
+        "--incremental",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the full run, add one day (1%% of events and orders) and run again",
+    )
+    parser.add_argument(
+        "--chains",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time the identity stage again with long chains of linked anonymous ids added",
+    )
     args = parser.parse_args(argv)
     from klant.sampledata import DEFAULT_SEED
 
@@ -336,6 +372,11 @@ def main(argv: list[str] | None = None) -> dict:
         **measured,
         "baselines": compared,
     }
+    if args.chains:
+        print("[bench] identity stage with and without long chains", flush=True)
+        result["chains"] = chains.compare(work, args.as_of)
+    if args.incremental:
+        result["incremental"] = incremental_run(landing, work, args.as_of, measured, DEFAULT_SEED)
     (results / f"{label}.json").write_text(json.dumps(result, indent=2) + "\n")
     table = markdown(result)
     (results / f"{label}.md").write_text(table)

@@ -124,3 +124,20 @@ def test_one_inconsistent_consent_change_fails_its_gate(sample_build, tmp_path: 
     assert [f["expectation"] for f in outcome.blocking_failures] == [
         "expect_column_values_to_be_in_set"
     ]
+
+
+def test_a_suite_reads_only_the_columns_it_checks_and_those_of_its_row_conditions() -> None:
+    import great_expectations.expectations as gxe
+
+    from klant.audit import _context, suite_columns
+
+    _context()
+    suite = SUITES["fct_consent_changes"]()
+    columns = ["granted", "profile_type", "change_type", "purpose", "never_checked_column"]
+    chosen = suite_columns(suite, columns)
+    # granted and profile_type appear only in row conditions; they must still be read
+    assert {"granted", "profile_type", "change_type", "purpose"} <= set(chosen)
+    assert "never_checked_column" not in chosen
+    # an expectation that names columns some other way reads the whole table
+    suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(column_set=["granted"]))
+    assert suite_columns(suite, columns) == columns

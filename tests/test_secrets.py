@@ -50,8 +50,10 @@ def test_every_profile_credential_comes_from_an_environment_variable():
             assert ENV_VAR.fullmatch(value), f"{name}.{field} is not read from env_var: {value}"
         unexpected = set(output) - CREDENTIAL_FIELDS[output["type"]] - PLAIN_FIELDS
         for field in unexpected:  # a new field (a key file, a token) must come from env_var too
-            value = str(output[field])
-            assert ENV_VAR.fullmatch(value), f"{name}.{field} is not read from env_var: {value}"
+            values = output[field] if isinstance(output[field], dict) else {"": output[field]}
+            for key, value in values.items():  # DuckDB `settings`: each one from env_var
+                where = f"{name}.{field}" + (f".{key}" if key else "")
+                assert ENV_VAR.fullmatch(str(value)), f"{where} is not read from env_var: {value}"
 
 
 def test_the_postgres_profile_reads_klant_pg_variables_with_no_default_password():

@@ -27,9 +27,13 @@
     dropped, when that dropped the link), limit_type, limit_count, limit_max, groups_touched.
 
     Label propagation is connected_components_propagate (frontier, hooking, pointer jumping;
-    fails the build past var klant__identity_max_rounds); in loop mode each level starts from
-    the converged labels of the last, so only the new links' neighbourhood is revisited. The
-    model drops the result table with a post_hook calling connected_components_cleanup().
+    fails the build past var klant__identity_max_rounds). The groups before level k are
+    settled, so a level's propagation runs on its own surviving links alone, each end standing
+    for its group (the group's label, the smallest node id in it) or, new at this level, for
+    itself; the labels that come out (the smallest of the groups and new identifiers joined)
+    are then handed down to every member. The propagation never walks the links kept at
+    earlier levels again. The model drops the result table with a post_hook calling
+    connected_components_cleanup().
 -#}
 {% macro connected_components_with_limits(edges, rules, scratch_prefix=none) %}
     {%- set state = klant.connected_components_state(scratch_prefix) -%}
@@ -235,41 +239,64 @@
                 {%- endset -%}
                 {%- set attempt.links = klant.connected_components_step(state, 'try_links_' ~ suffix, sql) -%}
 
+                {#- the groups so far are settled: each end of a surviving link stands for its
+                    group (its label), or for itself when it is new at this level, so labels
+                    propagate over this level's links alone, between whole groups #}
                 {%- set sql -%}
-                    select node_a as src, node_b as dst from {{ attempt.links }}
-                    union all
-                    select node_b as src, node_a as dst from {{ attempt.links }}
-                {%- endset -%}
-                {%- set attempt.edges = klant.connected_components_step(state, 'try_edges_' ~ suffix, sql) -%}
+                    with ends as (
+                        select
+                            coalesce(a.label, t.node_a) as group_a,
+                            coalesce(b.label, t.node_b) as group_b
+                        from {{ attempt.links }} as t
+                        left join {{ s.labels }} as a
+                            on a.node = t.node_a
+                        left join {{ s.labels }} as b
+                            on b.node = t.node_b
+                    )
 
-                {%- set sql -%}
-                    select node, label from {{ s.labels }}
-                    union all
-                    select n.node, n.node as label
-                    from {{ nodes }} as n
-                    left join {{ s.dropped_nodes }} as d
-                        on d.node = n.node
-                    where n.level = {{ k }} and d.node is null
+                    select group_a as src, group_b as dst from ends where group_a <> group_b
+                    union
+                    select group_b as src, group_a as dst from ends where group_a <> group_b
                 {%- endset -%}
-                {%- set start = klant.connected_components_step(state, 'try_labels_' ~ suffix, sql) -%}
+                {%- set attempt.edges = klant.connected_components_step(state, 'group_edges_' ~ suffix, sql) -%}
+
+                {%- set start = klant.connected_components_step(state, 'group_labels_' ~ suffix,
+                    'select distinct src as node, src as label from ' ~ attempt.edges
+                ) -%}
 
                 {%- set frontier = none -%}
                 {%- if state.can_loop -%}
-                    {%- set sql -%}
-                        select l.node, l.label
-                        from {{ start }} as l
-                        where l.node in (select e.src from {{ attempt.edges }} as e)
-                    {%- endset -%}
-                    {%- set frontier = klant.connected_components_step(state, 'try_frontier_' ~ suffix, sql) -%}
+                    {%- set frontier = klant.connected_components_step(state, 'group_frontier_' ~ suffix,
+                        'select node, label from ' ~ start
+                    ) -%}
                 {%- endif -%}
 
-                {%- set attempt.labels = klant.connected_components_propagate(
-                    state,
-                    '(select src, dst from ' ~ s.kept ~ ' union all select src, dst from ' ~ attempt.edges ~ ')',
-                    start,
-                    frontier,
-                    'try_' ~ suffix
+                {%- set merged = klant.connected_components_propagate(
+                    state, attempt.edges, start, frontier, 'try_' ~ suffix
                 ) -%}
+
+                {#- every identifier of the levels so far follows its group; the level's new
+                    identifiers (but those dropped) join theirs or stand alone #}
+                {%- set sql -%}
+                    select
+                        l.node,
+                        coalesce(m.label, l.label) as label
+                    from {{ s.labels }} as l
+                    left join {{ merged }} as m
+                        on m.node = l.label
+                    union all
+                    select
+                        n.node,
+                        coalesce(m.label, n.node) as label
+                    from {{ nodes }} as n
+                    left join {{ s.dropped_nodes }} as d
+                        on d.node = n.node
+                    left join {{ merged }} as m
+                        on m.node = n.node
+                    where n.level = {{ k }} and d.node is null
+                {%- endset -%}
+                {%- set attempt.labels = klant.connected_components_step(state, 'try_labels_' ~ suffix, sql) -%}
+                {%- do klant.connected_components_drop(state, [attempt.edges, merged]) -%}
 
                 {%- set sql -%}
                     with counts as (
@@ -429,7 +456,7 @@
         {%- do klant.connected_components_drop(state, [s.labels, counts]) -%}
         {%- set s.labels = attempt.labels -%}
         {%- set s.kept = klant.connected_components_append(
-            state, s.kept, 'kept_' ~ k, 'select src, dst from ' ~ attempt.edges
+            state, s.kept, 'kept_' ~ k, 'select node_a as src, node_b as dst from ' ~ attempt.links
         ) -%}
     {%- endfor -%}
 

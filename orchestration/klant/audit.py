@@ -5,8 +5,10 @@ klant reads the table from the build file with DuckDB and validates it with GX's
 in an ephemeral context. Nothing GX generates is written to disk.
 """
 
+import json
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,10 +66,12 @@ def _context():
 SuiteBuilder = Callable[[], gx.ExpectationSuite]
 
 
-def validate_frame(frame, build_suite: SuiteBuilder) -> SuiteOutcome:
-    """Validate a pandas DataFrame with a suite; each expectation's meta may say severity warn."""
-    context = _context()  # GX needs a live context before a suite can be built
-    suite = build_suite()
+def validate_frame(frame, build_suite: SuiteBuilder, context=None, suite=None) -> SuiteOutcome:
+    """Validate a pandas DataFrame with a suite; each expectation's meta may say severity warn.
+    A caller that built the suite already passes it with its context."""
+    if suite is None:
+        context = _context()  # GX needs a live context before a suite can be built
+        suite = build_suite()
     source = context.data_sources.add_pandas("klant_build")
     asset = source.add_dataframe_asset(suite.name)
     batch = asset.add_batch_definition_whole_dataframe("build").get_batch(
@@ -94,12 +98,40 @@ def validate_frame(frame, build_suite: SuiteBuilder) -> SuiteOutcome:
     return outcome
 
 
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+def suite_columns(suite: gx.ExpectationSuite, columns: list[str]) -> list[str]:
+    """The columns of `columns` a suite reads: named by its expectations or in their row
+    conditions (any column whose name appears there). All of them when an expectation names
+    columns some other way, so nothing a suite needs is ever left out."""
+    wanted: set[str] = set()
+    for expectation in suite.expectations:
+        kwargs = expectation.configuration.kwargs
+        known = {*_COLUMN_KWARGS, "column_list"}
+        if any("column" in key for key in kwargs if key not in known):
+            return columns
+        wanted.update(kwargs[key] for key in _COLUMN_KWARGS if kwargs.get(key))
+        wanted.update(kwargs.get("column_list") or [])
+        condition = kwargs.get("row_condition")
+        if condition is not None:
+            text = json.dumps(condition, default=str) + repr(condition)
+            wanted.update(c for c in columns if re.search(rf"(?<!\w){re.escape(c)}(?!\w)", text))
+    chosen = [c for c in columns if c in wanted]
+    return chosen or columns
+
+
 def validate_table(
     con: duckdb.DuckDBPyConnection, relation: str, build_suite: SuiteBuilder
 ) -> SuiteOutcome:
-    """Read a build table with DuckDB and validate it with GX."""
-    frame = con.execute(f"select * from {relation}").df()
-    return validate_frame(frame, build_suite)
+    """Read the columns a suite checks from a build table with DuckDB and validate them with
+    GX (a wide table's other columns would only cost memory and time in pandas)."""
+    context = _context()
+    suite = build_suite()
+    columns = [row[0] for row in con.execute(f"select * from {relation} limit 0").description]
+    chosen = ", ".join(f'"{c}"' for c in suite_columns(suite, columns))
+    frame = con.execute(f"select {chosen} from {relation}").df()
+    return validate_frame(frame, build_suite, context, suite)
 
 
 def build_gx_checks(manifest: dict) -> list[dg.AssetChecksDefinition]:

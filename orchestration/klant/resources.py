@@ -15,7 +15,7 @@ from pydantic import PrivateAttr
 
 from klant.preflight import NotEnoughDisk, ensure_free_disk
 from klant.runlock import RunLockTimeout, acquire
-from klant.settings import DEFAULT_LANDING_DIR, DEFAULT_WAREHOUSE_DIR, Settings
+from klant.settings import DEFAULT_LANDING_DIR, DEFAULT_WAREHOUSE_DIR, Settings, duckdb_config
 
 
 class KlantConfig(dg.ConfigurableResource):
@@ -67,7 +67,7 @@ class KlantConfig(dg.ConfigurableResource):
         """A write connection to the build file, closed on exit so dbt can open it next."""
         path = self.settings.build_db
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config=duckdb_config())
         try:
             yield con
         finally:

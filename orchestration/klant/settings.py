@@ -32,6 +32,16 @@ def visitor_retention_days() -> int:
     return int(days)
 
 
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"  # the same default as dbt_project/profiles.yml
+
+
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings for every klant connection that writes the build file, the same as dbt's
+    profile: past KLANT_DUCKDB_MEMORY_LIMIT DuckDB spills to disk instead of growing."""
+    limit = os.environ.get("KLANT_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
+    return {"memory_limit": limit}
+
+
 def dbt_vars() -> dict[str, str | int]:
     """dbt vars taken from the environment: KLANT_AS_OF pins the build's "now" (UTC), and the
     visitor retention the privacy step applies is the one the models apply."""

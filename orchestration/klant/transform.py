@@ -12,9 +12,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from klant.resources import KlantConfig
-from klant.settings import DBT_PROJECT_DIR, dbt_vars
+from klant.settings import DBT_PROJECT_DIR, Settings, dbt_vars
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARSE_ARGUMENTS = DBT_PROJECT_DIR / "target" / "klant_parse_arguments.json"
 _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -27,17 +28,40 @@ def _newest_source_mtime() -> float:
     return newest
 
 
+def parse_arguments() -> list[str]:
+    """The target and vars every pipeline dbt command runs with. dbt keeps a parse only for the
+    same vars and target, so the parse below uses them too and each run's dbt skips a full
+    parse (partial parsing: several seconds per dbt command)."""
+    target = os.environ.get("KLANT_DBT_TARGET", "duckdb")
+    return ["--target", target, "--vars", json.dumps(dbt_vars(), sort_keys=True)]
+
+
 def prepare_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any project file."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+    """Parse the dbt project when its manifest is missing, older than any project file, or
+    parsed with other vars or another target than the runs will use."""
+    build_db = str(Settings.from_env().build_db)  # the profile is part of dbt's check too
+    arguments = json.dumps([*parse_arguments(), build_db])
+    if (
+        MANIFEST.exists()
+        and MANIFEST.stat().st_mtime >= _newest_source_mtime()
+        and PARSE_ARGUMENTS.exists()
+        and PARSE_ARGUMENTS.read_text() == arguments
+    ):
         return MANIFEST
     dbt = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    env.pop("DBT_TARGET_PATH", None)  # the project's own target/, where runs look for the parse
+    env["KLANT_BUILD_DB"] = build_db  # the build file a run from this environment uses
     done = subprocess.run(
-        [str(dbt), "parse", "--quiet"], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
+        [str(dbt), "parse", "--quiet", *parse_arguments()],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
+    PARSE_ARGUMENTS.write_text(arguments)
     return MANIFEST
 
 

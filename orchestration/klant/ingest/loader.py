@@ -14,9 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from klant.ingest.sources import SOURCES, SourceSpec, snake_case
+from klant.ingest.sources import (
+    ROW_CHECK_SQL,
+    SOURCES,
+    TYPED_VALUE_SQL,
+    SourceSpec,
+    snake_case,
+)
 
 log = logging.getLogger(__name__)
 
@@ -369,16 +377,22 @@ def _load_records(
     con, spec: SourceSpec, data: bytes, result: LoadResult, at, transform: RowTransform | None
 ) -> None:
     batch = _Batch(con, spec, result, at, transform)
-    if spec.file_format == "csv":
+    # the bulk path in DuckDB, for every source without a row transform (privacy requests);
+    # it loads what it can prove good and hands every other line to the per-line Python path
+    lines = _line_array(data, result.encoding) if transform is None else None
+    if lines is not None and spec.file_format == "jsonl":
+        _load_jsonl_bulk(con, spec, lines, result, batch)
+    elif lines is not None and _load_csv_bulk(con, spec, lines, result, batch):
+        pass  # False: a header over several lines or of one column: the Python path
+    elif spec.file_format == "csv":
         _load_csv(con, spec, data, result, batch)
     else:
         _load_jsonl(con, spec, data, result, batch)
     batch.flush()
 
 
-def _load_csv(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Batch) -> None:
-    records = _csv_records(_physical_lines(data, result.encoding))
-    header_record = next(records, None)
+def _csv_header(spec: SourceSpec, header_record: _Record | None, result: LoadResult) -> list[str]:
+    """The raw column names of a CSV file's header record; a bad header refuses the file."""
     if header_record is None:
         raise IngestRefused(f"{result.source_file}: empty file, no header row")
     header_raw = next(csv.reader([header_record.text]))
@@ -392,32 +406,44 @@ def _load_csv(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Ba
             f"{result.source_file}: missing required column(s) {', '.join(missing)} "
             f"(the header has: {', '.join(header_raw)})"
         )
+    return header
+
+
+def _add_header_columns(con, spec: SourceSpec, header: list[str], result: LoadResult) -> None:
     stored = [h for h in header if h not in spec.redacted_columns]
     result.new_columns = _add_columns(con, spec, stored)
     for column in result.new_columns:
         log.warning("%s: new column %r kept in raw.%s", result.source_file, column, spec.table)
+
+
+def _csv_row(
+    spec: SourceSpec, header: list[str], record: _Record, encoding: str
+) -> tuple[dict[str, str | None] | None, str | None]:
+    """A CSV record as a row, or the reason it may not load."""
+    if not record.valid_utf8:
+        return None, f"invalid {encoding.upper()}"
+    if not record.text.strip():
+        return None, "empty line"
+    try:
+        fields = next(csv.reader([record.text], strict=True))
+    except csv.Error as error:
+        return None, f"unparseable CSV: {error}"
+    if len(fields) != len(header):
+        return None, f"wrong number of fields: expected {len(header)}, got {len(fields)}"
+    row = {c: (v if v != "" else None) for c, v in zip(header, fields, strict=True)}
+    reason = _check_row(spec, row)
+    return (None, reason) if reason else (row, None)
+
+
+def _load_csv(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Batch) -> None:
+    records = _csv_records(_physical_lines(data, result.encoding))
+    header = _csv_header(spec, next(records, None), result)
+    _add_header_columns(con, spec, header, result)
     for record in records:
         result.lines += record.line_count
-        if not record.valid_utf8:
-            batch.reject(record, f"invalid {result.encoding.upper()}")
-            continue
-        if not record.text.strip():
-            batch.reject(record, "empty line")
-            continue
-        try:
-            fields = next(csv.reader([record.text], strict=True))
-        except csv.Error as error:
-            batch.reject(record, f"unparseable CSV: {error}")
-            continue
-        if len(fields) != len(header):
-            batch.reject(
-                record, f"wrong number of fields: expected {len(header)}, got {len(fields)}"
-            )
-            continue
-        row = {c: (v if v != "" else None) for c, v in zip(header, fields, strict=True)}
-        reason = _check_row(spec, row)
-        if reason:
-            batch.reject(record, reason)
+        row, reason = _csv_row(spec, header, record, result.encoding)
+        if row is None:
+            batch.reject(record, reason)  # type: ignore[arg-type]
         else:
             batch.add(record, row)
 
@@ -434,29 +460,33 @@ def _json_text(value: object) -> str | None:
     return str(value)
 
 
+def _json_row(
+    spec: SourceSpec, record: _Record, encoding: str
+) -> tuple[dict[str, str | None] | None, str | None]:
+    """A JSON line as a row (keys as raw column names), or the reason it may not load."""
+    if not record.valid_utf8:
+        return None, f"invalid {encoding.upper()}"
+    if not record.text.strip():
+        return None, "empty line"
+    try:
+        obj = json.loads(record.text)
+    except json.JSONDecodeError as error:
+        return None, f"invalid JSON: {error.msg} at column {error.colno}"
+    if not isinstance(obj, dict):
+        return None, "not a JSON object"
+    row = {spec.json_keys.get(k) or snake_case(k): _json_text(v) for k, v in obj.items()}
+    reason = _check_row(spec, row)
+    return (None, reason) if reason else (row, None)
+
+
 def _load_jsonl(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _Batch) -> None:
     known = set(table_columns(con, spec.table))
     for number, text, valid in _physical_lines(data, result.encoding):
         record = _Record(number, 1, text, valid)
         result.lines += 1
-        if not valid:
-            batch.reject(record, f"invalid {result.encoding.upper()}")
-            continue
-        if not text.strip():
-            batch.reject(record, "empty line")
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as error:
-            batch.reject(record, f"invalid JSON: {error.msg} at column {error.colno}")
-            continue
-        if not isinstance(obj, dict):
-            batch.reject(record, "not a JSON object")
-            continue
-        row = {spec.json_keys.get(k) or snake_case(k): _json_text(v) for k, v in obj.items()}
-        reason = _check_row(spec, row)
-        if reason:
-            batch.reject(record, reason)
+        row, reason = _json_row(spec, record, result.encoding)
+        if row is None:
+            batch.reject(record, reason)  # type: ignore[arg-type]
             continue
         unknown = [c for c in row if c not in known]
         if unknown:
@@ -469,3 +499,376 @@ def _load_jsonl(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _
                     "%s: new field %r kept in raw.%s", result.source_file, column, spec.table
                 )
         batch.add(record, row)
+
+
+# ---------------------------------------------------------------------------------------------
+# The bulk path. DuckDB reads every line and proves most of them good with SQL twins of the
+# Python rules; it never decides that a line is bad. Every line it cannot prove good (bad ones,
+# and good ones in a form the SQL does not cover) goes through _json_row / _csv_row above, so
+# each quarantine reason, and each row of an unusual line, is the Python path's own.
+
+BULK_CHUNK_LINES = 500_000  # lines per DuckDB pass: bounds memory on files of millions of lines
+# UTF-8, and single-byte codes (decoded whole, the same characters as line by line: a file that
+# does not decode whole goes the Python way); any other declared encoding goes the Python way
+_BULK_ENCODINGS = ("utf-8", "ascii")
+_BULK_ENCODING_FAMILIES = ("iso8859-", "cp125")
+# JSON lines DuckDB reads differently from Python, or re-encodes differently from _json_text:
+# escapes and control characters, numbers with an exponent, of 16+ characters or below 0.0001
+# (Python writes those in another notation), NaN and Infinity (DuckDB also takes nan and inf),
+# and trailing commas (DuckDB takes them, Python does not). Strings hold no quote here (no
+# backslash), so a number token is always after ':', ',' or '['.
+_JSON_DOUBTFUL = (
+    r"[\x00-\x1f\\]|, *[\]}]"
+    r"|[:,\[] *-?([0-9]+(\.[0-9]+)?[eE]|0\.0000|[0-9.]{16,}|[nN][aA][nN]|[iI][nN][fF])"
+)
+# a line with this many '{' and '[' may nest deeper than Python's recursion limit (json.loads
+# and _json_text fail there): it goes the Python way
+_JSON_DEEP = 500
+# CSV lines whose fields are not simply the text between commas to Python's csv module
+_CSV_DOUBTFUL = r'["\r\n\x00]'
+
+
+@dataclass
+class _Lines:
+    """The physical lines of a file as Arrow arrays, decoded text where it decodes."""
+
+    text: pa.Array  # large_string, null where the line does not decode
+    raw: pa.Array  # large_binary, the line's bytes (for the Python path's own decoding)
+    encoding: str
+
+    def record(self, index: int) -> _Record:
+        text = self.text[index].as_py()
+        if text is not None:
+            return _Record(index + 1, 1, text, True)
+        chunk = self.raw[index].as_py()
+        return _Record(index + 1, 1, chunk.decode(self.encoding, errors="backslashreplace"), False)
+
+    def records(self, first: int, count: int) -> _Record:
+        """The CSV record of `count` lines from index `first` (a quoted field over lines)."""
+        parts = [self.record(i) for i in range(first, first + count)]
+        return _Record(
+            first + 1, count, "\n".join(r.text for r in parts), all(r.valid_utf8 for r in parts)
+        )
+
+
+def _line_array(data: bytes, encoding: str) -> _Lines | None:
+    """The file's lines as _physical_lines gives them, in Arrow; None: not for the bulk path."""
+    if encoding not in _BULK_ENCODINGS and not encoding.startswith(_BULK_ENCODING_FAMILIES):
+        return None
+    start = 0
+    if encoding == "utf-8":
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # the BOM, without a copy
+    else:  # a single-byte code: line by line or whole, the same characters
+        try:
+            data = data.decode(encoding).encode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    offsets = np.array([start, len(data)], np.int64)
+    whole = pa.Array.from_buffers(
+        pa.large_binary(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    raw = pc.list_flatten(pc.split_pattern(whole, b"\n"))
+    if len(raw) and raw[-1].as_py() == b"":
+        raw = raw.slice(0, len(raw) - 1)  # a final newline ends no line
+    if b"\r" in data:  # CRLF: the line ends without its carriage return
+        raw = pc.replace_substring_regex(raw, pattern="\r$", replacement="", max_replacements=1)
+    try:
+        text = raw.cast(pa.large_string())
+    except pa.ArrowInvalid:  # some line is no UTF-8: find which, each on its own
+        valid = []
+        for chunk in raw.to_pylist():
+            try:
+                chunk.decode("utf-8")
+                valid.append(True)
+            except UnicodeDecodeError:
+                valid.append(False)
+        mask = pa.array(valid, pa.bool_())
+        text = pc.if_else(mask, raw, pa.scalar(None, pa.large_binary())).cast(pa.large_string())
+    return _Lines(text=text, raw=raw, encoding=encoding)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_list(values: list[str]) -> str:
+    return "[" + ", ".join(map(_sql_text, values)) + "]::varchar[]"
+
+
+def _not_space(expr: str) -> str:
+    """SQL true only for text str.strip() leaves something of (a plain first character)."""
+    return f"coalesce(ascii({expr}) between 33 and 126, false)"
+
+
+def _good_row_sql(spec: SourceSpec, columns: dict[str, str]) -> str:
+    """SQL true only for a row _check_row certainly passes; `columns`: column -> expression."""
+
+    def col(name: str) -> str:
+        return columns.get(name, "null::varchar")
+
+    parts = [_not_space(col(c)) for c in spec.required_values]
+    for column, allowed in spec.allowed_values.items():
+        values = ", ".join(_sql_text(v) for v in sorted(allowed))
+        parts.append(f"coalesce({col(column)} in ({values}), false)")
+    for group in spec.one_of:
+        parts.append("(" + " or ".join(_not_space(col(c)) for c in group) + ")")
+    for column, parse in spec.typed_values.items():
+        check = TYPED_VALUE_SQL.get(parse)
+        expr = col(column)
+        checked = "false" if check is None else f"coalesce({check.replace('{v}', expr)}, false)"
+        parts.append(f"({expr} is null or {checked})")
+    if spec.row_check is not None:
+        check = ROW_CHECK_SQL.get(spec.row_check, "false")
+        for name in sorted({*spec.columns, *columns}, key=len, reverse=True):
+            check = check.replace("{" + name + "}", col(name))
+        parts.append(f"coalesce({check}, false)")
+    return " and ".join(f"({p})" for p in parts) or "true"
+
+
+def _bulk_chunks(count: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, count, BULK_CHUNK_LINES):
+        yield start, min(count, start + BULK_CHUNK_LINES)
+
+
+def _register_chunk(
+    con, lines: _Lines, start: int, stop: int, simple: pa.Array | None = None
+) -> None:
+    """Lines [start, stop) as the view klant_bulk_chunk (_n: line number, _line, _simple).
+
+    Every name the bulk SQL makes up starts with '_', as no file column can (snake_case).
+    """
+    columns = {
+        "_n": pa.array(np.arange(start + 1, stop + 1, dtype=np.int64)),
+        "_line": lines.text.slice(start, stop - start),
+    }
+    if simple is not None:
+        columns["_simple"] = simple.slice(start, stop - start)
+    con.register("klant_bulk_chunk", pa.table(columns))
+
+
+def _drop_chunk(con) -> None:
+    con.unregister("klant_bulk_chunk")
+    con.execute("drop table if exists klant_bulk_lines")
+    con.execute("drop table if exists klant_bulk_rows")
+
+
+def _add_new_columns(
+    con, spec: SourceSpec, result: LoadResult, firsts: list[tuple[int, int, str]]
+) -> None:
+    """Add the columns first seen in good rows, in the order the Python path meets them."""
+    known = set(table_columns(con, spec.table))
+    seen: dict[str, tuple[int, int]] = {}
+    for line_number, position, column in firsts:
+        if column not in known and (line_number, position) < seen.get(column, (2**62, 0)):
+            seen[column] = (line_number, position)
+    ordered = sorted(seen, key=seen.__getitem__)
+    added = _add_columns(con, spec, ordered)
+    result.new_columns.extend(added)
+    for column in added:
+        log.warning("%s: new field %r kept in raw.%s", result.source_file, column, spec.table)
+
+
+def _insert_bulk(
+    con, spec: SourceSpec, result: LoadResult, at, columns: list[str], rows: str
+) -> np.ndarray:
+    """Insert the good rows of the query `rows` (_n, the columns, _good); their line numbers."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    inserted = con.execute(
+        f"insert into raw.{spec.table} ({names}, _load_id, _source_file, _line_number, "
+        f"_loaded_at) select {names}, ?, ?, _n, ? from ({rows}) where _good "
+        "returning _line_number",
+        [result.load_id, result.source_file, at],
+    ).fetchnumpy()["_line_number"]
+    result.rows_loaded += len(inserted)
+    return np.asarray(inserted, dtype=np.int64)
+
+
+def _not_inserted(start: int, stop: int, inserted: np.ndarray) -> list[int]:
+    """Line numbers start + 1 .. stop that the bulk insert left to the Python path."""
+    rest = np.ones(stop - start, dtype=bool)
+    rest[inserted - start - 1] = False
+    return (np.flatnonzero(rest) + start + 1).tolist()
+
+
+def _load_jsonl_bulk(con, spec: SourceSpec, lines: _Lines, result: LoadResult, batch: _Batch):
+    result.lines = len(lines.text)
+    for start, stop in _bulk_chunks(len(lines.text)):
+        _register_chunk(con, lines, start, stop)
+        try:
+            _load_jsonl_chunk(con, spec, lines, start, stop, result, batch)
+        finally:
+            _drop_chunk(con)
+
+
+def _load_jsonl_chunk(
+    con, spec: SourceSpec, lines: _Lines, start: int, stop: int, result: LoadResult, batch: _Batch
+) -> None:
+    # the keys of each line DuckDB reads as Python does and that has no key twice in any
+    # object (a duplicate key is last-wins to Python); null for every other line
+    con.execute(
+        f"""
+        create temp table klant_bulk_lines as
+        select _n,
+            case when list_unique(_keys) = len(_keys) and coalesce(list_bool_and(list_transform(
+                list_filter(_nested, lambda k: len(k) > 1), lambda k: list_unique(k) = len(k)
+            )), true) then _keys end as _keys
+        from (
+            select _n, _keys,
+                case when _keys is not null then json_keys(_line, '$..*') end as _nested
+            from (
+                select _n, _line,
+                    case when _line is not null and starts_with(ltrim(_line), '{{')
+                        and not regexp_matches(_line, '{_JSON_DOUBTFUL}')
+                        and (strlen(_line) < {2 * _JSON_DEEP} or strlen(_line) - strlen(
+                            replace(replace(_line, '{{', ''), '[', '')) < {_JSON_DEEP})
+                        then try(json_keys(_line)) end as _keys
+                from klant_bulk_chunk
+            )
+        )
+        """
+    )
+    found = [
+        r[0] for r in con.execute("select distinct unnest(_keys) from klant_bulk_lines").fetchall()
+    ]
+    column_of = {k: spec.json_keys.get(k) or snake_case(k) for k in found}
+    keys_of: dict[str, list[str]] = {}
+    for key, column in column_of.items():
+        keys_of.setdefault(column, []).append(key)
+    # a key with no column name, or two keys of one column in a line: the Python path
+    doubtful = ["false"]
+    if "" in keys_of:
+        doubtful.append(f"list_has_any(_keys, {_sql_list(keys_of.pop(''))})")
+    doubtful += [
+        f"len(list_intersect(_keys, {_sql_list(group)})) > 1"
+        for group in keys_of.values()
+        if len(group) > 1
+    ]
+    extracted = [k for group in keys_of.values() for k in group]
+    index = {k: i + 1 for i, k in enumerate(extracted)}
+    select = "".join(
+        f', coalesce({", ".join(f"_v[{index[k]}]" for k in group)}) as "{column}"'
+        for column, group in keys_of.items()
+    )
+    good = _good_row_sql(spec, {c: f'"{c}"' for c in keys_of})
+    paths = _sql_list([f'$."{k}"' for k in extracted])
+    rows = f"""
+        select *, coalesce({good}, false) as _good
+        from (
+            select _n, _keys{select}
+            from (
+                select _n, _keys, json_extract_string(_line, {paths}) as _v
+                from klant_bulk_chunk join klant_bulk_lines using (_n)
+                where _keys is not null and not ({" or ".join(doubtful)})
+            )
+        )
+    """
+    known = set(table_columns(con, spec.table))
+    new_keys = [k for k in extracted if column_of[k] not in known]
+    if keys_of and new_keys:  # where each new field first is in a good row orders the columns
+        con.execute(f"create temp table klant_bulk_rows as {rows}")
+        rows = "select * from klant_bulk_rows"
+        firsts = [
+            (number, position, column_of[key])
+            for number, position, key in con.execute(
+                "select _n, _i, _k from (select _n, unnest(_keys) as _k, "
+                "generate_subscripts(_keys, 1) as _i from klant_bulk_rows where _good) "
+                "where list_contains(?, _k) "
+                "qualify row_number() over (partition by _k order by _n) = 1",
+                [new_keys],
+            ).fetchall()
+        ]
+        good_numbers = con.execute("select _n from klant_bulk_rows where _good").fetchnumpy()
+        rest = _not_inserted(start, stop, np.asarray(good_numbers["_n"], dtype=np.int64))
+    else:  # no new field in the bulk rows: in they go, before the Python path's rows
+        firsts = []
+        inserted = np.zeros(0, dtype=np.int64)
+        if keys_of:
+            inserted = _insert_bulk(con, spec, result, batch.at, list(keys_of), rows)
+        rest = _not_inserted(start, stop, inserted)
+    python_rows = []
+    for number in rest:
+        record = lines.record(number - 1)
+        row, reason = _json_row(spec, record, lines.encoding)
+        if row is None:
+            batch.reject(record, reason)  # type: ignore[arg-type]
+        else:
+            python_rows.append((record, row))
+    firsts += [
+        (record.line_number, i, column)
+        for record, row in python_rows
+        for i, column in enumerate(row)
+        if column not in known
+    ]
+    _add_new_columns(con, spec, result, firsts)
+    if keys_of and new_keys:
+        _insert_bulk(con, spec, result, batch.at, list(keys_of), rows)
+    for record, row in python_rows:
+        batch.add(record, row)
+
+
+def _csv_multiline(quotes: np.ndarray) -> dict[int, int]:
+    """{first line index: line count} of the records over several lines, as _csv_records joins."""
+    groups: dict[int, int] = {}
+    odd = np.flatnonzero(quotes % 2 == 1)
+    end = 0
+    for first in odd.tolist():
+        if first < end:
+            continue
+        total, count = 0, 0
+        while first + count < len(quotes):
+            total += int(quotes[first + count])
+            count += 1
+            if total % 2 == 0 or count >= MAX_RECORD_LINES:
+                break
+        groups[first] = count
+        end = first + count
+    return groups
+
+
+def _load_csv_bulk(con, spec: SourceSpec, lines: _Lines, result: LoadResult, batch: _Batch):
+    quotes = pc.count_substring(lines.raw, '"').to_numpy(zero_copy_only=False)
+    if len(quotes) and quotes[0] % 2 == 1:
+        return False  # the header is a record over several lines
+    header = _csv_header(spec, lines.record(0) if len(quotes) else None, result)
+    if len(header) < 2:  # one column: a line of spaces would be one field, not an empty line
+        return False
+    _add_header_columns(con, spec, header, result)
+    result.lines = len(quotes) - 1
+    multiline = _csv_multiline(quotes[1:])
+    inside = np.zeros(len(quotes), dtype=bool)
+    for first, count in multiline.items():
+        inside[first + 1 : first + 1 + count] = True
+    simple = pc.and_not(pc.is_valid(lines.text), pc.match_substring_regex(lines.raw, _CSV_DOUBTFUL))
+    simple = pc.and_(simple, pa.array(~inside))
+    stored = [h for h in header if h not in spec.redacted_columns]
+    good = _good_row_sql(spec, {c: f'"{c}"' for c in header})
+    split = "string_split(_line, ',')"
+    select = ", ".join(f"nullif(_f[{i + 1}], '') as \"{c}\"" for i, c in enumerate(header))
+    rows = f"""
+        select *, coalesce({good}, false) as _good
+        from (
+            select _n, {select}
+            from (select _n, {split} as _f from klant_bulk_chunk where _simple)
+            where len(_f) = {len(header)}
+        )
+    """
+    python_lines = []
+    for start, stop in _bulk_chunks(len(quotes)):
+        start = max(start, 1)  # the header is no row
+        _register_chunk(con, lines, start, stop, simple)
+        try:
+            inserted = _insert_bulk(con, spec, result, batch.at, stored, rows)
+        finally:
+            _drop_chunk(con)
+        python_lines += [n - 1 for n in _not_inserted(start, stop, inserted)]
+    for index in python_lines:
+        if inside[index] and index - 1 not in multiline:
+            continue  # a later line of a record over several lines
+        count = multiline.get(index - 1, 1)
+        record = lines.records(index, count)
+        row, reason = _csv_row(spec, header, record, lines.encoding)
+        if row is None:
+            batch.reject(record, reason)  # type: ignore[arg-type]
+        else:
+            batch.add(record, row)
+    return True

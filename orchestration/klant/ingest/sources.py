@@ -290,3 +290,32 @@ PRIVACY = SourceSpec(
 
 SOURCES: tuple[SourceSpec, ...] = (CRM, WEB, COMMERCE, DMP, PRIVACY)
 SOURCES_BY_NAME = {spec.name: spec for spec in SOURCES}
+
+
+# SQL twins of the Python checks, for the loader's bulk path in DuckDB. Each is true only for
+# text its Python function certainly accepts (a narrower, plain form: four-digit years from 1000,
+# two-digit fields in range, a real calendar date); false or null sends the row through the
+# Python function, which then decides and gives the reason. "{v}" stands for the column's SQL
+# expression (the loader replaces it; the templates are no format strings).
+_SQL_YMD = "[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_SQL_HMS = "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+_SQL_OFFSET_HOURS = "[+-]([01][0-9]|2[0-3])"
+_SQL_DATE = " and try_cast(left({v}, 10) as date) is not null"
+TYPED_VALUE_SQL: dict[object, str] = {
+    _iso_time: "regexp_full_match({v}, '" + _SQL_YMD + "T" + _SQL_HMS
+    + r"(\.[0-9]{3}|\.[0-9]{6})?(Z|" + _SQL_OFFSET_HOURS + ":[0-5][0-9])')" + _SQL_DATE,
+    _hubspot_time: "regexp_full_match({v}, '" + _SQL_YMD
+    + " ([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?')" + _SQL_DATE,
+    _shopify_time: "regexp_full_match({v}, '" + _SQL_YMD + " " + _SQL_HMS + " "
+    + _SQL_OFFSET_HOURS + "[0-5][0-9]')" + _SQL_DATE,
+    _decimal: r"regexp_full_match({v}, '-?[0-9]+(\.[0-9]+)?')",
+    _sha256_hex: "regexp_full_match({v}, '[0-9a-fA-F]{64}')",
+}  # fmt: skip
+# row checks as SQL over the row's columns ("{fetched_at}": that column's expression), true only
+# for rows the Python check certainly passes once the typed checks above have held
+ROW_CHECK_SQL: dict[object, str] = {
+    _expires_after_fetch: (
+        "({fetched_at} is null or {expires_at} is null or coalesce("
+        "try_cast({expires_at} as timestamptz) > try_cast({fetched_at} as timestamptz), false))"
+    ),
+}

@@ -54,7 +54,13 @@ crm_observations as (
         is_mobile_phone_valid as is_valid,
         coalesce(last_modified_at, created_at) as observed_at
     from contacts
-    where coalesce(mobile_phone_e164, mobile_phone_number) is not null
+    where
+        coalesce(mobile_phone_e164, mobile_phone_number) is not null
+        and not (
+            coalesce(mobile_phone_e164, mobile_phone_number)
+            is not distinct from coalesce(phone_e164, phone_number)
+            and is_mobile_phone_valid is not distinct from is_phone_valid
+        )
 ),
 
 commerce_observations as (
@@ -86,7 +92,13 @@ commerce_observations as (
         is_phone_valid as is_valid,
         created_at as observed_at
     from orders
-    where coalesce(phone_e164, phone) is not null
+    where
+        coalesce(phone_e164, phone) is not null
+        and not (
+            coalesce(phone_e164, phone)
+            is not distinct from coalesce(billing_phone_e164, billing_phone)
+            and is_phone_valid is not distinct from is_billing_phone_valid
+        )
 ),
 
 web_observations as (
@@ -128,7 +140,12 @@ web_observations as (
         is_property_email_valid as is_valid,
         event_at as observed_at
     from events
-    where property_email is not null
+    where
+        property_email is not null
+        and not (
+            property_email is not distinct from trait_email
+            and is_property_email_valid is not distinct from is_trait_email_valid
+        )
     union all
     select
         'web' as source,
@@ -141,12 +158,15 @@ web_observations as (
     where coalesce(trait_phone_e164, trait_phone) is not null
 ),
 
+{#- one row per record and identifier: the record keys are unique in staging, and where a
+    record can carry the same identifier twice (two phones of a contact or an order, trait and
+    property e-mail of an event) the second column only adds a row the first did not give, so
+    no distinct over all rows is needed #}
 observations as (
-    {#- distinct: a record can carry the same identifier twice (trait and property email) #}
     select * from crm_observations
-    union
+    union all
     select * from commerce_observations
-    union
+    union all
     select * from web_observations
 ),
 
@@ -186,11 +206,16 @@ pattern_entries as (
 ),
 
 distinct_identifiers as (
-    select distinct
+    select
         identifier_type,
         identifier_value,
         lower(identifier_value) as value
-    from observations
+    from (
+        select distinct
+            identifier_type,
+            identifier_value
+        from observations
+    ) as distinct_values
 ),
 
 {#- exact entries by an equi-join, patterns (prefix, suffix, contains: a handful) by a scan #}

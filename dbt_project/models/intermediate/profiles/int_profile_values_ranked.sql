@@ -1,10 +1,25 @@
 {#- a field whose rule is 'follow:<leader>' takes its value from the record that won <leader> -#}
 {%- set follow_prefix = 'follow:' -%}
+{#- a source's place in the field's source_order, > 0 when it is listed (see placed) -#}
+{%- set source_position = dbt.position(
+    "'>' || profile_values.source || '>'", 'source_orders.source_list'
+) -%}
 
 with
 
 profile_values as (
     select * from {{ ref('int_profile_values_unioned') }}
+),
+
+{#- the same rows again, only what value_counts reads: a CTE read twice is computed once, whole #}
+value_statements as (
+    select
+        person_id,
+        attribute,
+        attribute_value,
+        source,
+        observed_at
+    from {{ ref('int_profile_values_unioned') }}
 ),
 
 survivorship as (
@@ -38,36 +53,54 @@ placed as (
         source_orders.ranking_rule,
         source_orders.leader_attribute,
         source_orders.source_list,
-        {{ dbt.position("'>' || profile_values.source || '>'", 'source_orders.source_list') }}
-            as source_position
+        {{ source_position }} as source_position
     from profile_values
     inner join source_orders
         on source_orders.attribute = profile_values.attribute
 ),
 
+{#- how many of the person's records state each value for the field, and when it was seen last
+    (most_frequent), by one aggregate joined back rather than a window over every candidate #}
+value_counts as (
+    select
+        profile_values.person_id,
+        profile_values.attribute,
+        profile_values.attribute_value,
+        count(*) as value_record_count,
+        max(profile_values.observed_at) as value_last_observed_at
+    from value_statements as profile_values
+    inner join source_orders
+        on source_orders.attribute = profile_values.attribute
+    where {{ source_position }} > 0
+    group by profile_values.person_id, profile_values.attribute, profile_values.attribute_value
+),
+
 candidates as (
     select
-        person_id,
-        attribute,
-        attribute_value,
-        source,
-        record_key,
-        observed_at,
-        is_well_formed,
-        rule,
-        ranking_rule,
-        leader_attribute,
-        source_position
-        - {{ dbt.length(dbt.replace('substr(source_list, 1, source_position)', "'>'", "''")) }}
+        placed.person_id,
+        placed.attribute,
+        placed.attribute_value,
+        placed.source,
+        placed.record_key,
+        placed.observed_at,
+        placed.is_well_formed,
+        placed.rule,
+        placed.ranking_rule,
+        placed.leader_attribute,
+        placed.source_position
+        - {{ dbt.length(dbt.replace(
+            'substr(placed.source_list, 1, placed.source_position)', "'>'", "''"
+        )) }}
             as source_rank,
-        count(*) over (
-            partition by person_id, attribute, attribute_value
-        ) as value_record_count,
-        max(observed_at) over (
-            partition by person_id, attribute, attribute_value
-        ) as value_last_observed_at
+        value_counts.value_record_count,
+        value_counts.value_last_observed_at
     from placed
-    where source_position > 0
+    inner join value_counts
+        on
+            value_counts.person_id = placed.person_id
+            and value_counts.attribute = placed.attribute
+            and value_counts.attribute_value = placed.attribute_value
+    where placed.source_position > 0
 ),
 
 {#- one ordering serves every rule: a sort key that does not belong to the field's rule is the
@@ -76,7 +109,7 @@ candidates as (
     most_frequent: most records, then the value seen last; most_recent: the latest; earliest:
     the first. Equal times go to the better source, then to the smaller value, so of two
     consent statements at one instant in one source the refusal ('false') wins. #}
-ranked as (
+ranked as {{ klant.cte_materialized() }} (
     select
         *,
         row_number() over (
@@ -97,7 +130,7 @@ ranked as (
     from candidates
 ),
 
-{#- the record (source and record_key) that won each field, for the fields that follow it #}
+{#- the record (source and record_key) that won each field other fields follow #}
 leader_records as (
     select
         person_id,
@@ -105,12 +138,15 @@ leader_records as (
         source,
         record_key
     from ranked
-    where rule_rank = 1
+    where
+        rule_rank = 1
+        and attribute in (select leader_attribute from source_orders)
 ),
 
 {#- a follower's value on its leader's winning record goes first, so the parts of an address
     come from one record; without one (the record does not state the field, or the leader has
-    no value) the field falls back to its source_priority order. Other fields keep their rank. #}
+    no value) the field falls back to its source_priority order. Only the followers' candidates
+    are ranked again: for every other field the value's rank is its rule's. #}
 followed as (
     select
         ranked.*,
@@ -122,9 +158,19 @@ followed as (
             and leader_records.attribute = ranked.leader_attribute
             and leader_records.source = ranked.source
             and leader_records.record_key = ranked.record_key
+    where ranked.leader_attribute is not null
 ),
 
 reranked as (
+    select
+        *,
+        false as is_on_leader_record,
+        rule_rank as value_rank
+    from ranked
+    where leader_attribute is null
+
+    union all
+
     select
         *,
         row_number() over (

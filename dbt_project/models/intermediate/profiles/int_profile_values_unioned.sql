@@ -10,6 +10,14 @@
 {%- set web_attributes = [
     'first_name', 'last_name', 'consent_advertising', 'consent_personalization',
 ] -%}
+{%- set sources = [
+    ('crm', crm_attributes), ('commerce', commerce_attributes), ('web', web_attributes),
+] -%}
+{#- every field some source states -#}
+{%- set all_attributes = [
+    'first_name', 'last_name', 'street', 'postal_code', 'city', 'country', 'company',
+    'lifecycle_stage', 'consent_email', 'consent_advertising', 'consent_personalization',
+] -%}
 
 with
 
@@ -87,17 +95,20 @@ web_fields as (
     from events
 ),
 
-{%- for source, attributes in [
-    ('crm', crm_attributes), ('commerce', commerce_attributes), ('web', web_attributes)
-] %}
-
-{{ source }}_values as (
-    {%- for attribute in attributes %}
+{#- each source record once with the person identity gives it (one join for all sources), its
+    fields in the same columns; a field a source does not state is null there #}
+stated as (
+    {%- for source, attributes in sources %}
     select
         '{{ source }}' as source,
         record_key,
-        '{{ attribute }}' as attribute,
-        {{ attribute }} as attribute_value,
+        {%- for attribute in all_attributes %}
+        {%- if attribute in attributes %}
+        {{ attribute }},
+        {%- else %}
+        cast(null as {{ dbt.type_string() }}) as {{ attribute }},
+        {%- endif %}
+        {%- endfor %}
         observed_at
     from {{ source }}_fields
     {%- if not loop.last %}
@@ -105,12 +116,53 @@ web_fields as (
     {%- endif %}
     {%- endfor %}
 ),
-{%- endfor %}
+
+resolved as (
+    select
+        records.person_id,
+        stated.*
+    from stated
+    inner join records
+        on
+            records.source = stated.source
+            and records.record_key = stated.record_key
+),
+
+{#- the fields each source states, one row each: a record turned into a row per field #}
+source_attributes as (
+    {%- for source, attributes in sources %}
+    {%- set outer_loop = loop %}
+    {%- for attribute in attributes %}
+    select '{{ source }}' as source, '{{ attribute }}' as attribute
+    {%- if not (outer_loop.last and loop.last) %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+    {%- endfor %}
+),
+
+record_values as (
+    select
+        resolved.person_id,
+        resolved.source,
+        resolved.record_key,
+        source_attributes.attribute,
+        case source_attributes.attribute
+            {%- for attribute in all_attributes %}
+            when '{{ attribute }}' then resolved.{{ attribute }}
+            {%- endfor %}
+        end as attribute_value,
+        resolved.observed_at
+    from resolved
+    inner join source_attributes
+        on source_attributes.source = resolved.source
+),
 
 {#- e-mails and phones come normalized from the identity observations, only those the identity
     rules kept for the record's own person (not a value dropped as shared by several people) #}
 identifier_values as (
     select
+        records.person_id,
         observations.source,
         observations.record_key,
         observations.identifier_type as attribute,
@@ -130,39 +182,31 @@ identifier_values as (
 ),
 
 unioned as (
-    select * from crm_values
-    union all
-    select * from commerce_values
-    union all
-    select * from web_values
+    select * from record_values
     union all
     select * from identifier_values
 ),
 
 final as (
     select
-        records.person_id,
-        unioned.attribute,
-        unioned.attribute_value,
-        unioned.source,
+        person_id,
+        attribute,
+        attribute_value,
+        source,
         {#- a name typed all in lower or upper case loses to a well-cased one (see
             int_profile_values_ranked) #}
         coalesce(
-            unioned.attribute not in ('first_name', 'last_name')
+            attribute not in ('first_name', 'last_name')
             or (
-                unioned.attribute_value <> lower(unioned.attribute_value)
-                and unioned.attribute_value <> upper(unioned.attribute_value)
+                attribute_value <> lower(attribute_value)
+                and attribute_value <> upper(attribute_value)
             ),
             false
         ) as is_well_formed,
-        unioned.record_key,
-        unioned.observed_at
+        record_key,
+        observed_at
     from unioned
-    inner join records
-        on
-            records.source = unioned.source
-            and records.record_key = unioned.record_key
-    where nullif(trim(unioned.attribute_value), '') is not null
+    where nullif(trim(attribute_value), '') is not null
 )
 
 select * from final

@@ -1,7 +1,26 @@
+{#- the order of a profile's events: by time, ties by messageId so every warehouse agrees -#}
+{%- set event_order = ['event_at', klant.collate_binary('message_id')] -%}
+
 with
 
+{#- only the columns the traits read: a CTE read twice is computed once, whole #}
 events as (
-    select * from {{ ref('int_web_events_profiled') }}
+    select
+        message_id,
+        profile_id,
+        person_id,
+        visitor_id,
+        anonymous_id,
+        event_at,
+        event_type,
+        event_name,
+        campaign_source,
+        campaign_medium,
+        campaign_name,
+        device_type,
+        consent_advertising,
+        consent_personalization
+    from {{ ref('int_web_events_profiled') }}
 ),
 
 sessions as (
@@ -9,7 +28,12 @@ sessions as (
 ),
 
 {#- a profile is a person or an anonymous visitor, as int_web_events_profiled decides; every
-    trait below is computed the same way for both #}
+    trait below is computed the same way for both, in one pass over the events. A touch is an
+    event that carries UTM parameters (a landing from a campaign); the first touch is the
+    earliest, the last touch the latest, ties in time by messageId. Every event carries the
+    cookie banner's state at that moment, so the latest event that carries a category's
+    preference holds the current choice; events without consent (banner never answered) say
+    nothing and do not reset it. #}
 activity as (
     select
         profile_id,
@@ -22,7 +46,23 @@ activity as (
         sum(case when event_type = 'page' then 1 else 0 end) as page_view_count,
         sum(case when event_name = 'Product Viewed' then 1 else 0 end) as product_view_count,
         sum(case when event_name = 'Product Added' then 1 else 0 end) as cart_add_count,
-        max(case when event_name = 'Product Added' then event_at end) as last_cart_add_at
+        max(case when event_name = 'Product Added' then event_at end) as last_cart_add_at,
+        {%- for column in ['campaign_source', 'campaign_medium', 'campaign_name'] %}
+        {{ klant.value_at_extreme(
+            column, event_order, where='campaign_source is not null'
+        ) }} as first_touch_{{ column }},
+        {{ klant.value_at_extreme(
+            column, event_order, descending=true, where='campaign_source is not null'
+        ) }} as last_touch_{{ column }},
+        {%- endfor %}
+        {%- for purpose in ['advertising', 'personalization'] %}
+        {{ klant.value_at_extreme(
+            'consent_' ~ purpose, event_order, descending=true,
+            where='consent_' ~ purpose ~ ' is not null'
+        ) }} as consent_{{ purpose }},
+        max(case when consent_{{ purpose }} is not null then event_at end)
+            as consent_{{ purpose }}_updated_at{{ ',' if not loop.last }}
+        {%- endfor %}
     from events
     group by profile_id, person_id, visitor_id
 ),
@@ -33,36 +73,6 @@ session_counts as (
         count(*) as session_count
     from sessions
     group by profile_id
-),
-
-{#- a touch is an event that carries UTM parameters (a landing from a campaign); the first
-    touch is the earliest, the last touch the latest, ties in time by messageId #}
-touches as (
-    select
-        profile_id,
-        campaign_source,
-        campaign_medium,
-        campaign_name,
-        row_number() over (
-            partition by profile_id
-            order by event_at, {{ klant.collate_binary('message_id') }}
-        ) as first_rank,
-        row_number() over (
-            partition by profile_id
-            order by event_at desc, {{ klant.collate_binary('message_id') }} desc
-        ) as last_rank
-    from events
-    where campaign_source is not null
-),
-
-first_touches as (
-    select * from touches
-    where first_rank = 1
-),
-
-last_touches as (
-    select * from touches
-    where last_rank = 1
 ),
 
 device_usage as (
@@ -89,35 +99,6 @@ preferred_devices as (
     from device_usage
 ),
 
-{#- every event carries the cookie banner's state at that moment, so the latest event that
-    carries a category's preference holds the current choice; events without consent (banner
-    never answered) say nothing and do not reset it #}
-advertising_consents as (
-    select
-        profile_id,
-        consent_advertising,
-        event_at,
-        row_number() over (
-            partition by profile_id
-            order by event_at desc, {{ klant.collate_binary('message_id') }} desc
-        ) as consent_rank
-    from events
-    where consent_advertising is not null
-),
-
-personalization_consents as (
-    select
-        profile_id,
-        consent_personalization,
-        event_at,
-        row_number() over (
-            partition by profile_id
-            order by event_at desc, {{ klant.collate_binary('message_id') }} desc
-        ) as consent_rank
-    from events
-    where consent_personalization is not null
-),
-
 final as (
     select
         activity.profile_id,
@@ -131,36 +112,24 @@ final as (
         cast(activity.product_view_count as integer) as product_view_count,
         cast(activity.cart_add_count as integer) as cart_add_count,
         activity.last_cart_add_at,
-        first_touches.campaign_source as first_touch_utm_source,
-        first_touches.campaign_medium as first_touch_utm_medium,
-        first_touches.campaign_name as first_touch_utm_campaign,
-        last_touches.campaign_source as last_touch_utm_source,
-        last_touches.campaign_medium as last_touch_utm_medium,
-        last_touches.campaign_name as last_touch_utm_campaign,
+        activity.first_touch_campaign_source as first_touch_utm_source,
+        activity.first_touch_campaign_medium as first_touch_utm_medium,
+        activity.first_touch_campaign_name as first_touch_utm_campaign,
+        activity.last_touch_campaign_source as last_touch_utm_source,
+        activity.last_touch_campaign_medium as last_touch_utm_medium,
+        activity.last_touch_campaign_name as last_touch_utm_campaign,
         preferred_devices.device_type as preferred_device,
-        advertising_consents.consent_advertising,
-        advertising_consents.event_at as consent_advertising_updated_at,
-        personalization_consents.consent_personalization,
-        personalization_consents.event_at as consent_personalization_updated_at
+        activity.consent_advertising,
+        activity.consent_advertising_updated_at,
+        activity.consent_personalization,
+        activity.consent_personalization_updated_at
     from activity
     left join session_counts
         on session_counts.profile_id = activity.profile_id
-    left join first_touches
-        on first_touches.profile_id = activity.profile_id
-    left join last_touches
-        on last_touches.profile_id = activity.profile_id
     left join preferred_devices
         on
             preferred_devices.profile_id = activity.profile_id
             and preferred_devices.device_rank = 1
-    left join advertising_consents
-        on
-            advertising_consents.profile_id = activity.profile_id
-            and advertising_consents.consent_rank = 1
-    left join personalization_consents
-        on
-            personalization_consents.profile_id = activity.profile_id
-            and personalization_consents.consent_rank = 1
 )
 
 select * from final

@@ -1,10 +1,27 @@
 {#- a visit ends after this long without an event (Google Analytics' and Segment's default) #}
 {%- set session_timeout_minutes = var("klant__session_timeout_minutes") -%}
+{#- the order of a device's events: by time, ties by messageId so every warehouse agrees -#}
+{%- set event_order = ['event_at', klant.collate_binary('message_id')] -%}
 
 with
 
+{#- only the columns a visit reads #}
 profiled_events as (
-    select * from {{ ref('int_web_events_profiled') }}
+    select
+        message_id,
+        person_id,
+        visitor_id,
+        profile_id,
+        device_key,
+        anonymous_id,
+        device_type,
+        event_at,
+        event_type,
+        event_name,
+        campaign_source,
+        campaign_medium,
+        campaign_name
+    from {{ ref('int_web_events_profiled') }}
 ),
 
 {#- one device of one profile is one stream of visits: a shared tablet gives each partner
@@ -39,78 +56,53 @@ numbered as (
     from gaps
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by profile_id, device_key, session_number
-            order by event_at, {{ klant.collate_binary('message_id') }}
-        ) as event_rank,
-        row_number() over (
-            partition by profile_id, device_key, session_number
-            order by
-                case when campaign_source is null then 1 else 0 end,
-                event_at,
-                {{ klant.collate_binary('message_id') }}
-        ) as campaign_rank
-    from numbered
-),
-
+{#- the first event of a visit gives its id and device, the first event carrying a campaign its
+    UTM parameters: each the value at the least (event_at, messageId), in one pass #}
 session_totals as (
     select
         profile_id,
         device_key,
         session_number,
+        {%- for column in [
+            'message_id', 'person_id', 'visitor_id', 'anonymous_id', 'device_type',
+        ] %}
+        {{ klant.value_at_extreme(column, event_order) }} as first_{{ column }},
+        {%- endfor %}
         min(event_at) as started_at,
         max(event_at) as ended_at,
         count(*) as event_count,
         sum(case when event_type = 'page' then 1 else 0 end) as page_view_count,
         sum(case when event_name = 'Product Viewed' then 1 else 0 end) as product_view_count,
-        sum(case when event_name = 'Product Added' then 1 else 0 end) as cart_add_count
-    from ranked
+        sum(case when event_name = 'Product Added' then 1 else 0 end) as cart_add_count,
+        {%- for column in ['campaign_source', 'campaign_medium', 'campaign_name'] %}
+        {{ klant.value_at_extreme(
+            column, event_order, where='campaign_source is not null'
+        ) }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from numbered
     group by profile_id, device_key, session_number
-),
-
-first_events as (
-    select * from ranked
-    where event_rank = 1
-),
-
-campaign_events as (
-    select * from ranked
-    where campaign_rank = 1 and campaign_source is not null
 ),
 
 final as (
     select
-        first_events.message_id as session_id,
-        first_events.person_id,
-        first_events.visitor_id,
-        first_events.profile_id,
-        first_events.device_key,
-        first_events.anonymous_id,
-        first_events.device_type,
-        cast(session_totals.session_number as integer) as session_number,
-        session_totals.started_at,
-        session_totals.ended_at,
-        cast(session_totals.event_count as integer) as event_count,
-        cast(session_totals.page_view_count as integer) as page_view_count,
-        cast(session_totals.product_view_count as integer) as product_view_count,
-        cast(session_totals.cart_add_count as integer) as cart_add_count,
-        campaign_events.campaign_source as utm_source,
-        campaign_events.campaign_medium as utm_medium,
-        campaign_events.campaign_name as utm_campaign
+        first_message_id as session_id,
+        first_person_id as person_id,
+        first_visitor_id as visitor_id,
+        profile_id,
+        device_key,
+        first_anonymous_id as anonymous_id,
+        first_device_type as device_type,
+        cast(session_number as integer) as session_number,
+        started_at,
+        ended_at,
+        cast(event_count as integer) as event_count,
+        cast(page_view_count as integer) as page_view_count,
+        cast(product_view_count as integer) as product_view_count,
+        cast(cart_add_count as integer) as cart_add_count,
+        campaign_source as utm_source,
+        campaign_medium as utm_medium,
+        campaign_name as utm_campaign
     from session_totals
-    inner join first_events
-        on
-            first_events.profile_id = session_totals.profile_id
-            and first_events.device_key = session_totals.device_key
-            and first_events.session_number = session_totals.session_number
-    left join campaign_events
-        on
-            campaign_events.profile_id = session_totals.profile_id
-            and campaign_events.device_key = session_totals.device_key
-            and campaign_events.session_number = session_totals.session_number
 )
 
 select * from final

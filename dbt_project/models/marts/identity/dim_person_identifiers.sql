@@ -8,19 +8,20 @@ registry as (
     select * from {{ ref('int_identifiers_registered') }}
 ),
 
-observations as (
-    select * from {{ ref('int_identifiers_observed') }}
+links as (
+    select * from {{ ref('int_identifiers_linked') }}
 ),
 
-observation_summary as (
+{#- an identifier's link to itself counts the records that carry it (each record names an
+    identifier once) and spans its first and last sighting #}
+self_links as (
     select
-        identifier_key,
-        count(*) as record_count,
-        min(observed_at) as first_observed_at,
-        max(observed_at) as last_observed_at
-    from observations
-    where is_linkable
-    group by identifier_key
+        identifier_key_a as identifier_key,
+        record_count,
+        first_observed_at,
+        last_observed_at
+    from links
+    where is_self_link
 ),
 
 final as (
@@ -29,14 +30,14 @@ final as (
         identifiers.identifier_type,
         identifiers.identifier_value,
         registry.person_id,
-        observation_summary.record_count,
-        observation_summary.first_observed_at,
-        observation_summary.last_observed_at
+        self_links.record_count,
+        self_links.first_observed_at,
+        self_links.last_observed_at
     from identifiers
     inner join registry
         on registry.identifier_key = identifiers.identifier_key
-    inner join observation_summary
-        on observation_summary.identifier_key = identifiers.identifier_key
+    inner join self_links
+        on self_links.identifier_key = identifiers.identifier_key
     where identifiers.is_person
 )
 

@@ -1,6 +1,8 @@
 {#- the consent purposes: each is the golden field consent_<purpose> -#}
 {%- set purposes = ['email', 'advertising', 'personalization'] -%}
 {%- set web_purposes = ['advertising', 'personalization'] -%}
+{#- a person's statement as a boolean: consent values are 'true' or 'false' -#}
+{%- set granted = "case attribute_value when 'true' then true when 'false' then false end" -%}
 
 with
 
@@ -8,36 +10,51 @@ ranked_values as (
     select * from {{ ref('int_profile_values_ranked') }}
 ),
 
-events as (
-    select * from {{ ref('int_web_events_profiled') }}
+{#- an anonymous visitor's events, only what its statements read: a CTE read twice (once per
+    purpose) is computed once, whole #}
+visitor_events as (
+    select
+        visitor_id,
+        message_id,
+        event_at,
+        {%- for purpose in web_purposes %}
+        consent_{{ purpose }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('int_web_events_profiled') }}
+    where visitor_id is not null
 ),
 
 {#- a person's statements are the golden record's candidates, with its ranking: the statement
     that won (value_rank 1) is the last one, and statements at the same instant are ordered the
     way the golden record breaks their tie (better source, then refusal), so the latest row of
     the history is the value dim_profiles shows. A statement without a time sorts first, as it
-    loses there. #}
+    loses there. A value other than 'true' or 'false' states nothing. #}
 person_statements as (
     select
         person_id as profile_id,
         person_id,
         cast(null as {{ dbt.type_string() }}) as visitor_id,
         substr(attribute, {{ 'consent_' | length + 1 }}) as purpose,
-        case attribute_value
-            when 'true' then true
-            when 'false' then false
-        end as granted,
+        {{ granted }} as granted,
         observed_at as stated_at,
         source,
         record_key,
         row_number() over (
             partition by person_id, attribute
             order by observed_at nulls first, value_rank desc
-        ) as statement_number
+        ) as statement_number,
+        lag({{ granted }}) over (
+            partition by person_id, attribute
+            order by observed_at nulls first, value_rank desc
+        ) as previous_granted
     from ranked_values
-    where attribute in (
-        {%- for purpose in purposes %}'consent_{{ purpose }}'{{ ', ' if not loop.last }}{% endfor -%}
-    )
+    where
+        attribute in (
+            {%- for purpose in purposes -%}
+            'consent_{{ purpose }}'{{ ', ' if not loop.last }}
+            {%- endfor -%}
+        )
+        and attribute_value in ('true', 'false')
 ),
 
 {#- an anonymous visitor's statements are the consent on its events, ordered as dim_visitors
@@ -56,11 +73,13 @@ visitor_statements as (
         row_number() over (
             partition by visitor_id
             order by event_at, {{ klant.collate_binary('message_id') }}
-        ) as statement_number
-    from events
-    where
-        visitor_id is not null
-        and consent_{{ purpose }} is not null
+        ) as statement_number,
+        lag(consent_{{ purpose }}) over (
+            partition by visitor_id
+            order by event_at, {{ klant.collate_binary('message_id') }}
+        ) as previous_granted
+    from visitor_events
+    where consent_{{ purpose }} is not null
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -69,30 +88,20 @@ visitor_statements as (
 
 statements as (
     select * from person_statements
-    where granted is not null
     union all
     select * from visitor_statements
 ),
 
-{#- a change is the first statement or one that differs from the statement before it; saying
-    the same again (every web event repeats the banner's state) is no change, but it is the
-    latest word: dim_profiles dates a consent from its last restatement #}
-compared as (
-    select
-        *,
-        lag(granted) over (
-            partition by profile_id, purpose
-            order by statement_number
-        ) as previous_granted
-    from statements
-),
-
+{#- a change is the first statement or one that differs from the statement before it (its
+    previous_granted, taken in the same pass that numbers the statements); saying the same
+    again (every web event repeats the banner's state) is no change, but it is the latest word:
+    dim_profiles dates a consent from its last restatement #}
 flagged as (
     select
         *,
         case when previous_granted is null or previous_granted <> granted then 1 else 0 end
             as is_change
-    from compared
+    from statements
 ),
 
 {#- every statement belongs to the change it follows: the running count of changes #}
@@ -107,36 +116,36 @@ numbered as (
     from flagged
 ),
 
-restatements as (
-    select
-        *,
-        row_number() over (
-            partition by profile_id, purpose, change_number
-            order by statement_number desc
-        ) as restatement_rank,
-        count(*) over (partition by profile_id, purpose, change_number) as statement_count,
-        max(change_number) over (partition by profile_id, purpose) as change_count
-    from numbered
-),
-
-last_statements as (
-    select * from restatements
-    where restatement_rank = 1
-),
-
+{#- a change and its restatements, by one aggregate: the change is the first statement, the
+    latest word the last one #}
 changes as (
     select
-        restatements.*,
-        last_statements.stated_at as last_stated_at,
-        last_statements.source as last_stated_source,
-        last_statements.record_key as last_stated_record_key
-    from restatements
-    inner join last_statements
-        on
-            last_statements.profile_id = restatements.profile_id
-            and last_statements.purpose = restatements.purpose
-            and last_statements.change_number = restatements.change_number
-    where restatements.is_change = 1
+        profile_id,
+        purpose,
+        change_number,
+        {%- for column in [
+            'person_id', 'visitor_id', 'granted', 'previous_granted', 'stated_at', 'source',
+            'record_key',
+        ] %}
+        {{ klant.value_at_extreme(column, ['statement_number']) }} as {{ column }},
+        {%- endfor %}
+        {%- for column, name in [
+            ('stated_at', 'last_stated_at'),
+            ('source', 'last_stated_source'),
+            ('record_key', 'last_stated_record_key'),
+        ] %}
+        {{ klant.value_at_extreme(column, ['statement_number'], descending=true) }} as {{ name }},
+        {%- endfor %}
+        count(*) as statement_count
+    from numbered
+    group by profile_id, purpose, change_number
+),
+
+counted as (
+    select
+        *,
+        max(change_number) over (partition by profile_id, purpose) as change_count
+    from changes
 ),
 
 final as (
@@ -165,7 +174,7 @@ final as (
         last_stated_record_key,
         cast(change_number as integer) as change_number,
         change_number = change_count as is_current
-    from changes
+    from counted
 )
 
 select * from final

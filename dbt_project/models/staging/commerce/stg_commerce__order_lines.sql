@@ -1,3 +1,8 @@
+{#- a table rather than a view: the line-level models and tests read it many times. Not
+    incremental: the lines carry no count of the order's raw rows to see a change by, and they
+    are rebuilt from the raw rows in one pass. #}
+{{ config(materialized='table') }}
+
 with
 
 order_rows as (

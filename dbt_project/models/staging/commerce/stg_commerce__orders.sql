@@ -1,7 +1,31 @@
+{#- incremental, as stg_web__events: a run computes only the orders whose raw rows changed since
+    the last run (a new export holding the order, or raw rows deleted), over all the order's raw
+    rows (macros/staging_incremental.sql); `dbt build --full-refresh` rebuilds. A table rather
+    than a view: the order-level models and tests read it many times. #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_name',
+    pre_hook="{{ klant.staging_delete_changed_keys(
+        source('commerce', 'shopify_orders'), 'name', 'order_name') }}"
+) }}
+
 with
 
+{#- the raw rows of the orders to compute: every order on a full build, else the orders this
+    table lacks (see the config above). Two imports of them, each read once (see below). #}
 order_rows as (
-    select * from {{ source('commerce', 'shopify_orders') }}
+    select * from {{ source('commerce', 'shopify_orders') }} as raw_orders
+    {%- if is_incremental() %}
+    where {{ klant.staging_keys_missing('raw_orders', 'name', 'order_name') }}
+    {%- endif %}
+),
+
+order_row_keys as (
+    select * from {{ source('commerce', 'shopify_orders') }} as raw_orders
+    {%- if is_incremental() %}
+    where {{ klant.staging_keys_missing('raw_orders', 'name', 'order_name') }}
+    {%- endif %}
 ),
 
 country_aliases as (
@@ -29,11 +53,18 @@ country_regions as (
     {{ klant.country_regions('country_aliases') }}
 ),
 
-header_rows as (
+{#- an order's first row carries the order-level fields; when the order is in several exports
+    the latest load wins (statuses and refunds change after the sale) #}
+{%- if target.type == 'duckdb' %}
+{#- DuckDB: ranked on the few columns that order the rows, then only the winning raw row is read
+    in full: ranking rows of every column is several times slower. A raw row is one line of one
+    file of one load. #}
+header_ranks as (
     select
-        *,
-        {#- an order's first row carries the order-level fields; when the order is in several
-            exports the latest load wins (statuses and refunds change after the sale) #}
+        trim(name) as order_name,
+        _load_id,
+        _source_file,
+        _line_number,
         row_number() over (
             partition by trim(name)
             order by
@@ -44,9 +75,47 @@ header_rows as (
                 _line_number
         ) as header_rank,
         count(*) over (partition by trim(name)) as raw_row_count
-    from order_rows
+    from order_row_keys
     where nullif(trim(name), '') is not null
 ),
+
+header_rows as (
+    select
+        order_rows.*,
+        header_ranks.raw_row_count
+    from order_rows
+    inner join header_ranks
+        on
+            header_ranks.order_name = trim(order_rows.name)
+            and coalesce(header_ranks._load_id, '') = coalesce(order_rows._load_id, '')
+            and coalesce(header_ranks._source_file, '') = coalesce(order_rows._source_file, '')
+            and coalesce(header_ranks._line_number, -1) = coalesce(order_rows._line_number, -1)
+    where header_ranks.header_rank = 1
+),
+{%- else %}
+{#- elsewhere (PostgreSQL) every raw row is ranked whole, as before: its planner estimates the
+    four-column join back to the winning row at one row, and then picks nested loops #}
+header_rows as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by trim(name)
+                order by
+                    case when financial_status is not null or total is not null then 0 else 1 end,
+                    _loaded_at desc,
+                    _load_id desc,
+                    _source_file desc,
+                    _line_number
+            ) as header_rank,
+            count(*) over (partition by trim(name)) as raw_row_count
+        from order_rows
+        where nullif(trim(name), '') is not null
+    ) as ranked_rows
+    where header_rank = 1
+),
+{%- endif %}
 
 typed as (
     select
@@ -116,7 +185,6 @@ typed as (
         on
             customer_phones.raw_value = header_rows.phone
             and customer_phones.region = coalesce(billing_countries.country_code, '')
-    where header_rows.header_rank = 1
 ),
 
 final as (

@@ -1,3 +1,7 @@
+{#- a table rather than a view: the person-level models and tests read it many times. Not
+    incremental: HubSpot exports every contact again each time, so each load changes them all. #}
+{{ config(materialized='table') }}
+
 with
 
 contacts as (

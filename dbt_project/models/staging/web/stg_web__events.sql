@@ -1,11 +1,44 @@
-{#- a table, not a view like the rest of staging: every event's JSON is parsed once here
-    rather than again by each of the models and tests that read the events #}
-{{ config(materialized='table') }}
+{#- a table, not a view like most of staging: every event's JSON is parsed once here rather than
+    again by each of the models and tests that read the events. Incremental: a run computes only
+    the events of messageIds whose raw rows changed since the last run (new, re-delivered, or
+    some raw rows deleted), over all their raw rows (macros/staging_incremental.sql); the pre-hook
+    first deletes the staged rows of those that changed. `dbt build --full-refresh` rebuilds. #}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='message_id',
+    pre_hook="{{ klant.staging_delete_changed_keys(
+        source('web', 'web_events'), 'message_id', 'message_id') }}"
+) }}
+
+{#- the JSON paths read, per column: each column's text is parsed once (macros/json_texts.sql) #}
+{%- set trait_paths = [['email'], ['firstName'], ['lastName'], ['phone']] %}
+{%- set property_paths = [
+    ['order_id'], ['revenue'], ['email'], ['path'], ['category'], ['sku'],
+    ['categoryPreferences'], ['consent', 'categoryPreferences'], ['consent']
+] %}
+{%- set context_paths = [
+    ['consent', 'categoryPreferences'], ['page', 'path'], ['page', 'url'], ['page', 'referrer'],
+    ['campaign', 'source'], ['campaign', 'medium'], ['campaign', 'name'], ['userAgent']
+] %}
+{%- set consent_paths = [['advertising'], ['personalization']] %}
 
 with
 
+{#- the raw rows of the events to compute: every event on a full build, else the events this
+    table lacks (see the config above). Two imports of them, each read once (see below). #}
 events as (
-    select * from {{ source('web', 'web_events') }}
+    select * from {{ source('web', 'web_events') }} as raw_events
+    {%- if is_incremental() %}
+    where {{ klant.staging_keys_missing('raw_events', 'message_id', 'message_id') }}
+    {%- endif %}
+),
+
+event_deliveries as (
+    select * from {{ source('web', 'web_events') }} as raw_events
+    {%- if is_incremental() %}
+    where {{ klant.staging_keys_missing('raw_events', 'message_id', 'message_id') }}
+    {%- endif %}
 ),
 
 {#- events carry no country: their identifiers were normalized with region '' (phones read
@@ -26,6 +59,69 @@ property_emails as (
     where identifier_type = 'email' and region = ''
 ),
 
+{#- an event never changes: the first load that delivered it wins #}
+{%- if target.type == 'duckdb' %}
+{#- DuckDB: ranked on the few columns that order the deliveries, then only the winning raw row
+    is read in full and parsed: ranking rows of every column is several times slower. A raw row
+    is one line of one file of one load. #}
+ranked as (
+    select
+        nullif(trim(message_id), '') as message_id,
+        _load_id,
+        _source_file,
+        _line_number,
+        row_number() over (
+            partition by nullif(trim(message_id), '')
+            order by _loaded_at, _load_id, _source_file, _line_number
+        ) as delivery_rank,
+        count(*) over (partition by nullif(trim(message_id), '')) as raw_row_count
+    from event_deliveries
+    where nullif(trim(message_id), '') is not null
+),
+
+delivered as (
+    select
+        events.*,
+        ranked.raw_row_count
+    from events
+    inner join ranked
+        on
+            ranked.message_id = nullif(trim(events.message_id), '')
+            and coalesce(ranked._load_id, '') = coalesce(events._load_id, '')
+            and coalesce(ranked._source_file, '') = coalesce(events._source_file, '')
+            and coalesce(ranked._line_number, -1) = coalesce(events._line_number, -1)
+    where ranked.delivery_rank = 1
+),
+{%- else %}
+{#- elsewhere (PostgreSQL) every raw row is ranked whole, as before: its planner estimates the
+    four-column join back to the winning row at one row, and then picks nested loops #}
+delivered as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (
+                partition by nullif(trim(message_id), '')
+                order by _loaded_at, _load_id, _source_file, _line_number
+            ) as delivery_rank,
+            count(*) over (partition by nullif(trim(message_id), '')) as raw_row_count
+        from events
+        where nullif(trim(message_id), '') is not null
+    ) as ranked_events
+    where delivery_rank = 1
+),
+{%- endif %}
+
+{#- each JSON text parsed once, for all the paths read from it #}
+parsed as (
+    select
+        *,
+        {{ klant.json_texts('traits', trait_paths) }} as trait_texts,
+        {{ klant.json_texts('properties', property_paths) }} as property_texts,
+        {{ klant.json_texts('context', context_paths) }} as context_texts
+    from delivered
+),
+
 typed as (
     select
         nullif(trim(message_id), '') as message_id,
@@ -38,37 +134,69 @@ typed as (
         {{ klant.parse_timestamp('sent_at', 'iso8601') }} as sent_at,
         {{ klant.parse_timestamp('received_at', 'iso8601') }} as received_at,
         nullif(trim(channel), '') as channel,
-        {{ klant.json_text('traits', ['email']) }} as trait_email_text,
-        nullif(trim({{ klant.json_text('traits', ['firstName']) }}), '') as trait_first_name,
-        nullif(trim({{ klant.json_text('traits', ['lastName']) }}), '') as trait_last_name,
-        {{ klant.json_text('traits', ['phone']) }} as trait_phone_text,
-        nullif(trim({{ klant.json_text('properties', ['order_id']) }}), '') as order_id,
-        {{ klant.json_text('properties', ['revenue']) }} as revenue_text,
-        {{ klant.json_text('properties', ['email']) }} as property_email_text,
-        nullif(trim({{ klant.json_text('properties', ['path']) }}), '') as property_path,
-        nullif(trim({{ klant.json_text('properties', ['category']) }}), '') as product_category,
-        nullif(trim({{ klant.json_text('properties', ['sku']) }}), '') as product_sku,
+        {{ klant.json_texts_item('trait_texts', trait_paths, ['email']) }} as trait_email_text,
+        nullif(trim(
+            {{ klant.json_texts_item('trait_texts', trait_paths, ['firstName']) }}
+        ), '') as trait_first_name,
+        nullif(trim(
+            {{ klant.json_texts_item('trait_texts', trait_paths, ['lastName']) }}
+        ), '') as trait_last_name,
+        {{ klant.json_texts_item('trait_texts', trait_paths, ['phone']) }} as trait_phone_text,
+        nullif(trim(
+            {{ klant.json_texts_item('property_texts', property_paths, ['order_id']) }}
+        ), '') as order_id,
+        {{ klant.json_texts_item('property_texts', property_paths, ['revenue']) }} as revenue_text,
+        {{ klant.json_texts_item('property_texts', property_paths, ['email']) }}
+            as property_email_text,
+        nullif(trim(
+            {{ klant.json_texts_item('property_texts', property_paths, ['path']) }}
+        ), '') as property_path,
+        nullif(trim(
+            {{ klant.json_texts_item('property_texts', property_paths, ['category']) }}
+        ), '') as product_category,
+        nullif(trim(
+            {{ klant.json_texts_item('property_texts', property_paths, ['sku']) }}
+        ), '') as product_sku,
         {#- Segment Consent Management stamps the preferences on every event's context; a consent
             change event ("Segment Consent Preference Updated", "Consent Updated") sent by hand
             may carry them in its properties instead, read only when the context has none #}
         coalesce(
-            {{ klant.json_text('context', ['consent', 'categoryPreferences']) }},
-            {{ klant.json_text('properties', ['categoryPreferences']) }},
-            {{ klant.json_text('properties', ['consent', 'categoryPreferences']) }},
-            {{ klant.json_text('properties', ['consent']) }}
+            {{ klant.json_texts_item(
+                'context_texts', context_paths, ['consent', 'categoryPreferences']
+            ) }},
+            {{ klant.json_texts_item('property_texts', property_paths, ['categoryPreferences']) }},
+            {{ klant.json_texts_item(
+                'property_texts', property_paths, ['consent', 'categoryPreferences']
+            ) }},
+            {{ klant.json_texts_item('property_texts', property_paths, ['consent']) }}
         ) as consent_preferences_text,
-        nullif(trim({{ klant.json_text('context', ['page', 'path']) }}), '') as page_path,
-        nullif(trim({{ klant.json_text('context', ['page', 'url']) }}), '') as page_url,
-        nullif(trim({{ klant.json_text('context', ['page', 'referrer']) }}), '') as page_referrer,
-        nullif(trim({{ klant.json_text('context', ['campaign', 'source']) }}), '') as campaign_source,
-        nullif(trim({{ klant.json_text('context', ['campaign', 'medium']) }}), '') as campaign_medium,
-        nullif(trim({{ klant.json_text('context', ['campaign', 'name']) }}), '') as campaign_name,
-        nullif(trim({{ klant.json_text('context', ['userAgent']) }}), '') as user_agent,
+        nullif(trim(
+            {{ klant.json_texts_item('context_texts', context_paths, ['page', 'path']) }}
+        ), '') as page_path,
+        nullif(trim(
+            {{ klant.json_texts_item('context_texts', context_paths, ['page', 'url']) }}
+        ), '') as page_url,
+        nullif(trim(
+            {{ klant.json_texts_item('context_texts', context_paths, ['page', 'referrer']) }}
+        ), '') as page_referrer,
+        nullif(trim(
+            {{ klant.json_texts_item('context_texts', context_paths, ['campaign', 'source']) }}
+        ), '') as campaign_source,
+        nullif(trim(
+            {{ klant.json_texts_item('context_texts', context_paths, ['campaign', 'medium']) }}
+        ), '') as campaign_medium,
+        nullif(trim(
+            {{ klant.json_texts_item('context_texts', context_paths, ['campaign', 'name']) }}
+        ), '') as campaign_name,
+        nullif(trim(
+            {{ klant.json_texts_item('context_texts', context_paths, ['userAgent']) }}
+        ), '') as user_agent,
         _load_id,
         _source_file,
         _line_number,
-        _loaded_at
-    from events
+        _loaded_at,
+        raw_row_count
+    from parsed
 ),
 
 {#- category ids are the site's own ("advertising" in the sample, "Advertising" in Segment's
@@ -84,48 +212,42 @@ preferences as (
     from typed
 ),
 
-consents as (
+preferences_parsed as (
     select
         *,
-        lower(trim({{ klant.json_text('consent_preferences_json', ['advertising']) }}))
-            as consent_advertising_text,
-        lower(trim({{ klant.json_text('consent_preferences_json', ['personalization']) }}))
-            as consent_personalization_text
+        {{ klant.json_texts('consent_preferences_json', consent_paths) }} as consent_texts
     from preferences
 ),
 
-ranked as (
+consents as (
     select
         *,
-        {#- an event never changes: the first load that delivered it wins #}
-        row_number() over (
-            partition by message_id
-            order by _loaded_at, _load_id, _source_file, _line_number
-        ) as delivery_rank,
-        count(*) over (partition by message_id) as raw_row_count
-    from consents
-    where message_id is not null
+        lower(trim({{ klant.json_texts_item('consent_texts', consent_paths, ['advertising']) }}))
+            as consent_advertising_text,
+        lower(trim(
+            {{ klant.json_texts_item('consent_texts', consent_paths, ['personalization']) }}
+        )) as consent_personalization_text
+    from preferences_parsed
 ),
 
 normalized as (
     select
-        ranked.*,
-        nullif(trim(ranked.trait_phone_text), '') as trait_phone,
+        consents.*,
+        nullif(trim(consents.trait_phone_text), '') as trait_phone,
         trait_emails.normalized_value as trait_email,
         coalesce(trait_emails.is_valid, false) as is_trait_email_valid,
         trait_phones.normalized_value as trait_phone_e164,
         coalesce(trait_phones.is_valid, false) as is_trait_phone_valid,
         property_emails.normalized_value as property_email,
         coalesce(property_emails.is_valid, false) as is_property_email_valid
-    from ranked
+    from consents
     {#- normalized once per distinct raw text in Python; the extracted text is the key, untrimmed #}
     left join trait_emails
-        on trait_emails.raw_value = ranked.trait_email_text
+        on trait_emails.raw_value = consents.trait_email_text
     left join trait_phones
-        on trait_phones.raw_value = ranked.trait_phone_text
+        on trait_phones.raw_value = consents.trait_phone_text
     left join property_emails
-        on property_emails.raw_value = ranked.property_email_text
-    where ranked.delivery_rank = 1
+        on property_emails.raw_value = consents.property_email_text
 ),
 
 final as (

@@ -1,0 +1,41 @@
+{#- Incremental staging keyed on a raw key (an event's messageId, an order's Name): a staged row
+    is computed from every raw row of its key and records how many there were (raw_row_count).
+
+    staging_delete_changed_keys() is the model's pre-hook on an incremental run: it deletes every
+    staged row whose key no longer has exactly raw_row_count raw rows (a new load re-delivered it,
+    or a privacy purge or retention deleted some or all of its raw rows). The model then computes
+    only the keys it lacks (staging_keys_missing()): new keys and the ones just deleted. Appended
+    raw rows, deleted raw rows, staged rows deleted by a purge and an interrupted run all come out
+    as a full rebuild would, without bookkeeping of which loads were seen. Raw tables are
+    append-only: a raw row is never updated in place. #}
+{#- raw_column: the raw text column of the key; the key is its trimmed text, null when empty #}
+{% macro staging_delete_changed_keys(raw_relation, raw_column, key_column) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ key_column }} in (
+            select staged.{{ key_column }}
+            from {{ this }} as staged
+            left join (
+                select
+                    nullif(trim({{ raw_column }}), '') as raw_key,
+                    count(*) as raw_row_count
+                from {{ raw_relation }}
+                where nullif(trim({{ raw_column }}), '') is not null
+                group by nullif(trim({{ raw_column }}), '')
+            ) as raw_counts
+                on raw_counts.raw_key = staged.{{ key_column }}
+            where raw_counts.raw_row_count is distinct from staged.raw_row_count
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on an incremental run, a where condition on the raw rows (aliased raw_alias): true for the
+    rows of keys the staged table does not hold. The model calls it under is_incremental() (the
+    unit tests replace that in the model's own context only). #}
+{% macro staging_keys_missing(raw_alias, raw_column, key_column) -%}
+    not exists (
+        select 1
+        from {{ this }} as staged
+        where staged.{{ key_column }} = nullif(trim({{ raw_alias }}.{{ raw_column }}), '')
+    )
+{%- endmacro %}
