@@ -35,7 +35,7 @@ from bench.stages import (
     step_stage,
     union_seconds,
 )
-from klant.settings import DBT_PROJECT_DIR
+from klant.settings import DBT_PROJECT_DIR, duckdb_config
 
 BENCH_DIR = Path(__file__).absolute().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -361,6 +361,7 @@ def main(argv: list[str] | None = None) -> dict:
             "load_average_at_start": [round(load, 2) for load in load_at_start],
             "python": platform.python_version(),
             "duckdb": duckdb.__version__,
+            "duckdb_memory_limit": duckdb_config()["memory_limit"],
         },
         "generator_sha256": generator_hash(),
         "generation_seconds": round(generated, 1) if generated is not None else None,
@@ -372,16 +373,22 @@ def main(argv: list[str] | None = None) -> dict:
         **measured,
         "baselines": compared,
     }
+    # the results so far are written after each part: a long run stopped later keeps them
+    write_results(results, label, result)
     if args.chains:
         print("[bench] identity stage with and without long chains", flush=True)
         result["chains"] = chains.compare(work, args.as_of)
+        write_results(results, label, result)
     if args.incremental:
         result["incremental"] = incremental_run(landing, work, args.as_of, measured, DEFAULT_SEED)
-    (results / f"{label}.json").write_text(json.dumps(result, indent=2) + "\n")
-    table = markdown(result)
-    (results / f"{label}.md").write_text(table)
-    print(table, flush=True)
+        write_results(results, label, result)
+    print(markdown(result), flush=True)
     return result
+
+
+def write_results(folder: Path, label: str, result: dict) -> None:
+    (folder / f"{label}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (folder / f"{label}.md").write_text(markdown(result))
 
 
 if __name__ == "__main__":
