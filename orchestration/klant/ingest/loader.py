@@ -416,14 +416,22 @@ def _add_header_columns(con, spec: SourceSpec, header: list[str], result: LoadRe
         log.warning("%s: new column %r kept in raw.%s", result.source_file, column, spec.table)
 
 
+def _unreadable(record: _Record, encoding: str) -> str | None:
+    """Why a record cannot be read at all (bad bytes, nothing on the line), else None."""
+    if not record.valid_utf8:
+        return f"invalid {encoding.upper()}"
+    if not record.text.strip():
+        return "empty line"
+    return None
+
+
 def _csv_row(
     spec: SourceSpec, header: list[str], record: _Record, encoding: str
 ) -> tuple[dict[str, str | None] | None, str | None]:
     """A CSV record as a row, or the reason it may not load."""
-    if not record.valid_utf8:
-        return None, f"invalid {encoding.upper()}"
-    if not record.text.strip():
-        return None, "empty line"
+    unreadable = _unreadable(record, encoding)
+    if unreadable:
+        return None, unreadable
     try:
         fields = next(csv.reader([record.text], strict=True))
     except csv.Error as error:
@@ -464,10 +472,9 @@ def _json_row(
     spec: SourceSpec, record: _Record, encoding: str
 ) -> tuple[dict[str, str | None] | None, str | None]:
     """A JSON line as a row (keys as raw column names), or the reason it may not load."""
-    if not record.valid_utf8:
-        return None, f"invalid {encoding.upper()}"
-    if not record.text.strip():
-        return None, "empty line"
+    unreadable = _unreadable(record, encoding)
+    if unreadable:
+        return None, unreadable
     try:
         obj = json.loads(record.text)
     except json.JSONDecodeError as error:
