@@ -13,21 +13,19 @@ timed) and the identity models are built with their tests (timed, dbt's run_resu
 """
 
 import json
-import os
 import random
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
 
+from bench.dbt_cli import dbt_on
 from bench.stages import node_stage, split_dbt, union_seconds
 from klant.identity.dictionary import default_phone_region, update_dictionary
 from klant.ingest.loader import load_source
 from klant.ingest.sources import WEB
-from klant.settings import DBT_PROJECT_DIR, dbt_vars, duckdb_config
+from klant.settings import dbt_vars, duckdb_config
 
 CHAINS = 10
 CHAIN_LENGTH = 1_000
@@ -66,23 +64,13 @@ def chain_events(chains: int, length: int, day: str, seed: int = SEED) -> list[d
 
 
 def _dbt(args: list[str], build_db: Path, target: Path, as_of: str) -> None:
-    env = {**os.environ, "KLANT_BUILD_DB": str(build_db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
-    command = [str(Path(sys.executable).with_name("dbt")), *args]
-    command += ["--project-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)]
-    command += [
-        "--log-path",
-        str(target / "logs"),
-        "--vars",
-        json.dumps({**dbt_vars(), "klant__as_of": as_of}),
-    ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"dbt {' '.join(args)} failed:\n{done.stdout[-4000:]}")
+    dbt_on(args, build_db, target, {**dbt_vars(), "klant__as_of": as_of})
 
 
 def identity_timing(build_db: Path, target: Path, as_of: str) -> dict:
-    """Rebuild stg_web__events (untimed), then time the identity models and their tests."""
-    _dbt(["run", "--select", "stg_web__events"], build_db, target / "staging", as_of)
+    """Rebuild the web events' staging (untimed), then time the identity models and their tests."""
+    staging = ["stg_web__event_deliveries", "stg_web__events"]
+    _dbt(["run", "--select", *staging], build_db, target / "staging", as_of)
     _dbt(["build", "--select", IDENTITY_MODELS], build_db, target / "identity", as_of)
     manifest = json.loads((target / "identity" / "manifest.json").read_text())
     results = json.loads((target / "identity" / "run_results.json").read_text())
@@ -98,6 +86,18 @@ def identity_timing(build_db: Path, target: Path, as_of: str) -> dict:
         "node_seconds": round(identity["node_seconds"], 3),
         "models": {r["unique_id"].split(".")[-1]: round(r["execution_time"], 3) for r in models},
     }
+
+
+def _staged_chain_events(build_db: Path) -> int:
+    """The chain events (their e-mails are chain<n>.<hex>@example.org) in stg_web__events."""
+    con = duckdb.connect(str(build_db), read_only=True)
+    try:
+        return con.execute(
+            "select count(*) from staging.stg_web__events "
+            "where regexp_full_match(trait_email, 'chain[0-9]+\\.[0-9a-f]{10}@example\\.org')"
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def compare(work: Path, as_of: str) -> dict:
@@ -127,6 +127,9 @@ def compare(work: Path, as_of: str) -> dict:
             if added != len(events):
                 raise RuntimeError(f"only {added} of {len(events)} chain events loaded: {loaded}")
         sides[side] = {"events_added": added, **identity_timing(copy, folder / "dbt-target", as_of)}
+        staged = _staged_chain_events(copy)
+        if staged != added:
+            raise RuntimeError(f"{staged} of the {added} chain events reached staging")
         copy.unlink()
     sides["chains"] = CHAINS
     sides["chain_length"] = CHAIN_LENGTH

@@ -2,21 +2,17 @@
 rounds, through the real dbt model, and the default anonymous-id limit still cuts it."""
 
 import math
-import os
 import random
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from klant.settings import DBT_PROJECT_DIR
+from bench.dbt_cli import dbt_on
 
 pytestmark = pytest.mark.slow
 
-DBT = Path(sys.executable).with_name("dbt")
 CHAIN = 1000
 LINKED_COLUMNS = (
     "identifier_key_a varchar, identifier_key_b varchar, identifier_id_a bigint, "
@@ -27,19 +23,7 @@ LINKED_COLUMNS = (
 
 
 def dbt(args: list[str], build_db: Path, target: Path) -> str:
-    done = subprocess.run(
-        [str(DBT), *args, "--target-path", str(target)],
-        cwd=DBT_PROJECT_DIR,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-            "KLANT_BUILD_DB": str(build_db),
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout[-3000:]
-    return done.stdout
+    return dbt_on(args, build_db, target)
 
 
 def chain_graph(build_db: Path, anonymous_limit: int | None) -> None:

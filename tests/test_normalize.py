@@ -259,6 +259,35 @@ def test_values_are_normalized_in_chunks_with_the_same_result(raw, monkeypatch):
     assert _dictionary(raw) == _dictionary(whole)
 
 
+def test_values_normalized_by_worker_processes_come_out_the_same(raw, monkeypatch):
+    from klant.identity import dictionary
+
+    alone = duckdb.connect()
+    _fill_raw(alone)
+    update_dictionary(alone, "NL", workers=1)
+    monkeypatch.setattr(dictionary, "PARALLEL_MIN_VALUES", 0)
+    monkeypatch.setattr(dictionary, "CHUNK_ROWS", 5)  # several chunks, each in two parts
+    spawned = []
+    real_pool = dictionary._pool
+    monkeypatch.setattr(dictionary, "_pool", lambda n: spawned.append(n) or real_pool(n))
+    update = update_dictionary(raw, "NL", workers=2)
+    assert spawned == [2]
+    assert update.added == {"email": 5, "phone": 7}
+    assert update.added_invalid == {"email": 2, "phone": 2}
+    assert _dictionary(raw) == _dictionary(alone)
+
+
+@pytest.mark.parametrize("configured", ["0", "two", "-1"])
+def test_a_bad_worker_count_is_refused(monkeypatch, configured):
+    from klant.identity.dictionary import normalize_workers
+
+    monkeypatch.setenv("KLANT_NORMALIZE_WORKERS", configured)
+    with pytest.raises(ValueError, match="KLANT_NORMALIZE_WORKERS"):
+        normalize_workers()
+    monkeypatch.setenv("KLANT_NORMALIZE_WORKERS", "3")
+    assert normalize_workers() == 3
+
+
 def test_the_default_region_reads_phones_without_a_hint(raw):
     update_dictionary(raw, "DE")
     entries = _dictionary(raw)

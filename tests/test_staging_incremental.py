@@ -8,51 +8,37 @@ import csv
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from bench import newday
+from bench.dbt_cli import dbt_on
 from klant.identity.dictionary import update_dictionary
 from klant.ingest.loader import load_source
 from klant.ingest.sources import COMMERCE, WEB
-from klant.settings import DBT_PROJECT_DIR, SAMPLE_AS_OF
+from klant.settings import SAMPLE_AS_OF
 from tests.conftest import SEEDS
 
-DBT = Path(sys.executable).with_name("dbt")
-MODELS = ("stg_web__events", "stg_commerce__orders", "stg_commerce__order_lines")
+MODELS = (
+    "stg_web__event_deliveries",
+    "stg_web__events",
+    "stg_commerce__orders",
+    "stg_commerce__order_lines",
+)
 REDELIVERED_EVENTS = 12
 REEXPORTED_ORDERS = 4
 
 
 def dbt(args: list[str], build_db: Path, work: Path) -> str:
     """The project's dbt on `build_db`, with the tests' clock and its own target and logs."""
-    variables = json.dumps({"klant__as_of": os.environ.get("KLANT_AS_OF", SAMPLE_AS_OF)})
-    done = subprocess.run(
-        [
-            str(DBT),
-            *args,
-            "--target-path",
-            str(work / "target"),
-            "--log-path",
-            str(work / "logs"),
-            "--vars",
-            variables,
-        ],  # fmt: skip
-        cwd=DBT_PROJECT_DIR,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-            "KLANT_BUILD_DB": str(build_db),
-        },
-        capture_output=True,
-        text=True,
+    return dbt_on(
+        args,
+        build_db,
+        work / "target",
+        {"klant__as_of": os.environ.get("KLANT_AS_OF", SAMPLE_AS_OF)},
     )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    return done.stdout
 
 
 def run_staging(build_db: Path, work: Path, *, full_refresh: bool = False) -> None:

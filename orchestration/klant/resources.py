@@ -31,10 +31,10 @@ class KlantConfig(dg.ConfigurableResource):
         Outside a run (a sensor or schedule evaluation reading the landing folder) nothing is
         written, so no lock is taken.
         """
-        if context.dagster_run is None:
+        if context.run is None:
             return
         try:
-            self._run_lock = acquire(self.settings, context.run_id, logger=context.log)
+            self._run_lock = acquire(self.settings, context.run.run_id, logger=context.log)
         except RunLockTimeout as error:
             raise dg.Failure(description=str(error), allow_retries=False) from error
 

@@ -515,6 +515,9 @@ def _load_jsonl(con, spec: SourceSpec, data: bytes, result: LoadResult, batch: _
 # each quarantine reason, and each row of an unusual line, is the Python path's own.
 
 BULK_CHUNK_LINES = 500_000  # lines per DuckDB pass: bounds memory on files of millions of lines
+# lines per Arrow record batch of a pass: DuckDB scans an Arrow table's batches in parallel (one
+# batch is one thread's work), and keeps their order in what it inserts
+BULK_BATCH_LINES = 20_000
 # UTF-8, and single-byte codes (decoded whole, the same characters as line by line: a file that
 # does not decode whole goes the Python way); any other declared encoding goes the Python way
 _BULK_ENCODINGS = ("utf-8", "ascii")
@@ -650,7 +653,8 @@ def _register_chunk(
     }
     if simple is not None:
         columns["_simple"] = simple.slice(start, stop - start)
-    con.register("klant_bulk_chunk", pa.table(columns))
+    batches = pa.table(columns).to_batches(max_chunksize=BULK_BATCH_LINES)
+    con.register("klant_bulk_chunk", pa.Table.from_batches(batches))
 
 
 def _drop_chunk(con) -> None:

@@ -26,7 +26,7 @@
 with
 
 {#- the raw rows of the events to compute: every event on a full build, else the events this
-    table lacks (see the config above). Two imports of them, each read once (see below). #}
+    table lacks (see the config above) #}
 events as (
     select * from {{ source('web', 'web_events') }} as raw_events
     {%- if is_incremental() %}
@@ -34,10 +34,14 @@ events as (
     {%- endif %}
 ),
 
-event_deliveries as (
-    select * from {{ source('web', 'web_events') }} as raw_events
+{#- the winning raw row of each messageId to compute (stg_web__event_deliveries) #}
+deliveries as (
+    select * from {{ ref('stg_web__event_deliveries') }} as event_deliveries
     {%- if is_incremental() %}
-    where {{ klant.staging_keys_missing('raw_events', 'message_id', 'message_id') }}
+    where not exists (
+        select 1 from {{ this }} as staged
+        where staged.message_id = event_deliveries.message_id
+    )
     {%- endif %}
 ),
 
@@ -59,58 +63,20 @@ property_emails as (
     where identifier_type = 'email' and region = ''
 ),
 
-{#- an event never changes: the first load that delivered it wins #}
-{%- if target.type == 'duckdb' %}
-{#- DuckDB: ranked on the few columns that order the deliveries, then only the winning raw row
-    is read in full and parsed: ranking rows of every column is several times slower. A raw row
-    is one line of one file of one load. #}
-ranked as (
-    select
-        nullif(trim(message_id), '') as message_id,
-        _load_id,
-        _source_file,
-        _line_number,
-        row_number() over (
-            partition by nullif(trim(message_id), '')
-            order by _loaded_at, _load_id, _source_file, _line_number
-        ) as delivery_rank,
-        count(*) over (partition by nullif(trim(message_id), '')) as raw_row_count
-    from event_deliveries
-    where nullif(trim(message_id), '') is not null
-),
-
+{#- an event never changes: only the raw row of the first load that delivered it is read in
+    full and parsed. A raw row is one line of one file of one load. #}
 delivered as (
     select
         events.*,
-        ranked.raw_row_count
+        deliveries.raw_row_count
     from events
-    inner join ranked
+    inner join deliveries
         on
-            ranked.message_id = nullif(trim(events.message_id), '')
-            and coalesce(ranked._load_id, '') = coalesce(events._load_id, '')
-            and coalesce(ranked._source_file, '') = coalesce(events._source_file, '')
-            and coalesce(ranked._line_number, -1) = coalesce(events._line_number, -1)
-    where ranked.delivery_rank = 1
+            deliveries.message_id = nullif(trim(events.message_id), '')
+            and coalesce(deliveries._load_id, '') = coalesce(events._load_id, '')
+            and coalesce(deliveries._source_file, '') = coalesce(events._source_file, '')
+            and coalesce(deliveries._line_number, -1) = coalesce(events._line_number, -1)
 ),
-{%- else %}
-{#- elsewhere (PostgreSQL) every raw row is ranked whole, as before: its planner estimates the
-    four-column join back to the winning row at one row, and then picks nested loops #}
-delivered as (
-    select *
-    from (
-        select
-            *,
-            row_number() over (
-                partition by nullif(trim(message_id), '')
-                order by _loaded_at, _load_id, _source_file, _line_number
-            ) as delivery_rank,
-            count(*) over (partition by nullif(trim(message_id), '')) as raw_row_count
-        from events
-        where nullif(trim(message_id), '') is not null
-    ) as ranked_events
-    where delivery_rank = 1
-),
-{%- endif %}
 
 {#- each JSON text parsed once, for all the paths read from it #}
 parsed as (
