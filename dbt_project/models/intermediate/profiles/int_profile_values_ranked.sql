@@ -109,12 +109,7 @@ candidates as (
     most_frequent: most records, then the value seen last; most_recent: the latest; earliest:
     the first. Equal times go to the better source, then to the smaller value, so of two
     consent statements at one instant in one source the refusal ('false') wins. #}
-ranked as {{ klant.cte_materialized() }} (
-    select
-        *,
-        row_number() over (
-            partition by person_id, attribute
-            order by
+{%- set rule_order %}
                 case when ranking_rule = 'source_priority' then source_rank end,
                 case when is_well_formed then 0 else 1 end,
                 case when ranking_rule = 'most_frequent' then value_record_count end desc,
@@ -126,58 +121,62 @@ ranked as {{ klant.cte_materialized() }} (
                 source_rank,
                 {{ klant.collate_binary('attribute_value') }},
                 {{ klant.collate_binary('record_key') }}
+{%- endset %}
+
+{#- the record (source and record_key) that won each field other fields follow, ranked by its
+    own rule among the candidates of the leading fields alone (few: the street) #}
+leader_ranked as (
+    select
+        person_id,
+        attribute,
+        source,
+        record_key,
+        row_number() over (
+            partition by person_id, attribute
+            order by {{ rule_order }}
         ) as rule_rank
     from candidates
+    where attribute in (select leader_attribute from source_orders)
 ),
 
-{#- the record (source and record_key) that won each field other fields follow #}
 leader_records as (
     select
         person_id,
         attribute,
         source,
         record_key
-    from ranked
-    where
-        rule_rank = 1
-        and attribute in (select leader_attribute from source_orders)
+    from leader_ranked
+    where rule_rank = 1
 ),
 
 {#- a follower's value on its leader's winning record goes first, so the parts of an address
     come from one record; without one (the record does not state the field, or the leader has
-    no value) the field falls back to its source_priority order. Only the followers' candidates
-    are ranked again: for every other field the value's rank is its rule's. #}
+    no value) the field falls back to its source_priority order. For every other field
+    is_on_leader_record is false for all candidates, so its order is its rule's. One ranking of
+    every candidate: ranking all of them twice, or keeping them for a second ranking of the
+    followers, spilled to disk at a million people. #}
 followed as (
     select
-        ranked.*,
-        leader_records.person_id is not null as is_on_leader_record
-    from ranked
+        candidates.*,
+        coalesce(leader_records.person_id is not null, false) as is_on_leader_record
+    from candidates
     left join leader_records
         on
-            leader_records.person_id = ranked.person_id
-            and leader_records.attribute = ranked.leader_attribute
-            and leader_records.source = ranked.source
-            and leader_records.record_key = ranked.record_key
-    where ranked.leader_attribute is not null
+            candidates.leader_attribute is not null
+            and leader_records.person_id = candidates.person_id
+            and leader_records.attribute = candidates.leader_attribute
+            and leader_records.source = candidates.source
+            and leader_records.record_key = candidates.record_key
 ),
 
-reranked as (
-    select
-        *,
-        false as is_on_leader_record,
-        rule_rank as value_rank
-    from ranked
-    where leader_attribute is null
-
-    union all
-
+ranked as (
     select
         *,
         row_number() over (
             partition by person_id, attribute
             order by
                 case when is_on_leader_record then 0 else 1 end,
-                rule_rank
+                {{- rule_order }}
         ) as value_rank
     from followed
 ),
@@ -196,7 +195,7 @@ final as (
         value_record_count,
         is_on_leader_record,
         value_rank
-    from reranked
+    from ranked
 )
 
 select * from final
