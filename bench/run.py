@@ -25,6 +25,7 @@ from bench import baselines, chains, newday
 from bench.data import ensure_exports, generator_hash
 from bench.memory import TreeSampler, peak_in
 from bench.report import markdown
+from bench.scaling import write_scaling
 from bench.stages import (
     DBT_STAGES,
     STAGES,
@@ -363,6 +364,7 @@ def main(argv: list[str] | None = None) -> dict:
             "duckdb": duckdb.__version__,
             "duckdb_memory_limit": duckdb_config()["memory_limit"],
         },
+        "commit": source_commit(),
         "generator_sha256": generator_hash(),
         "generation_seconds": round(generated, 1) if generated is not None else None,
         "export_lines": {
@@ -386,9 +388,31 @@ def main(argv: list[str] | None = None) -> dict:
     return result
 
 
+def source_commit() -> str | None:
+    """The checkout's commit, with "-dirty" when files other than bench/results (written by
+    the benchmark itself) differ from it; None outside git."""
+
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], cwd=BENCH_DIR, capture_output=True, text=True)
+
+    head = git("rev-parse", "--short", "HEAD")
+    if head.returncode != 0:
+        return None
+    dirty = git(
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ":(top)",
+        ":(top,exclude)bench/results",
+    ).stdout.strip()
+    return head.stdout.strip() + ("-dirty" if dirty else "")
+
+
 def write_results(folder: Path, label: str, result: dict) -> None:
     (folder / f"{label}.json").write_text(json.dumps(result, indent=2) + "\n")
     (folder / f"{label}.md").write_text(markdown(result))
+    write_scaling(folder)
 
 
 if __name__ == "__main__":

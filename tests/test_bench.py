@@ -3,6 +3,9 @@
 No pipeline run and no timing assertions: figures belong in bench/results, not in tests.
 """
 
+import json
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -190,3 +193,31 @@ def test_group_edges_and_compare_partitions() -> None:
         con, "select * from klant", "select identifier_key, label from bench_labels"
     )
     assert missing["same"] == 0 and missing["nodes_only_right"] == 1
+
+
+def test_scaling_compares_time_per_person_with_the_100k_run(tmp_path: Path) -> None:
+    from bench.scaling import read_results, scaling_markdown, write_scaling
+
+    def result(size: str, people: int, seconds: float, peak: int) -> dict:
+        return {
+            "size": size,
+            "people": people,
+            "measured_at": "2026-11-30T00:00:00Z",
+            "commit": "abc1234",
+            "wall_seconds": seconds,
+            "peak_rss_mb": peak,
+            "stages": [{"stage": "ingest", "seconds": seconds / 4}],
+        }
+
+    for r in (result("1m", 1_000_000, 1500.0, 6000), result("100k", 100_000, 125.0, 2000)):
+        (tmp_path / f"{r['size']}.json").write_text(json.dumps(r))
+    (tmp_path / "notes.json").write_text("{}")  # not a result: left out
+    assert [r["size"] for r in read_results(tmp_path)] == ["100k", "1m"]
+    rows = [line for line in write_scaling(tmp_path).read_text().splitlines() if line[:4] in
+            ("| 10", "| 1m")]  # fmt: skip
+    assert rows[0].split(" | ")[3:7] == ["125.0", "1.250", "1.00x", "2,000"]
+    # 1.5 ms per person against 1.25: 1.2 times
+    assert rows[1].split(" | ")[3:7] == ["1,500.0", "1.500", "1.20x", "6,000"]
+    assert "(abc1234)" in rows[1] and rows[1].endswith("| 375.0 |  |  |  |  |")
+    # without a 100k run there is nothing to compare with
+    assert "x |" not in scaling_markdown([result("1m", 1_000_000, 1500.0, 6000)]).splitlines()[-1]
