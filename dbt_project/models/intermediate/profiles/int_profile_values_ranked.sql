@@ -153,8 +153,8 @@ leader_records as (
     come from one record; without one (the record does not state the field, or the leader has
     no value) the field falls back to its source_priority order. For every other field
     is_on_leader_record is false for all candidates, so its order is its rule's. One ranking of
-    every candidate: ranking all of them twice, or keeping them for a second ranking of the
-    followers, spilled to disk at a million people. #}
+    every candidate: keeping them all for a second ranking of the followers held a copy of every
+    candidate (49 million at a million people). #}
 followed as (
     select
         candidates.*,
