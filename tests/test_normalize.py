@@ -1,8 +1,13 @@
 """Identifier normalization: the pure functions, and the dictionary they fill from raw tables."""
 
+import random
+
 import duckdb
+import pyarrow as pa
 import pytest
 
+from klant.identity import dictionary as dictionary_module
+from klant.identity import normalize as normalize_module
 from klant.identity.dictionary import (
     default_phone_region,
     read_country_aliases,
@@ -42,6 +47,94 @@ def test_invalid_emails_are_kept_with_a_reason(text, reason):
     assert not result.is_valid
     assert result.reason.startswith("not an email address: ")
     assert reason in result.reason
+
+
+# pieces of addresses: mostly plain ones, and some near the edges of what email-validator
+# accepts: atext specials, dots in every place, quotes, angle brackets, spaces, non-ASCII, IDNA,
+# special-use and numeric top-level domains, labels of 63/64 characters, hyphens at their ends
+_LOCAL_PIECES = ["anna", "Jan", "x", "de.vries", "a+b", "0", "POSTMASTER"]
+_LOCAL_EDGES = [
+    "o'neil",
+    "!#$%&*",
+    "/=?^_`{|}~-",
+    ".",
+    "..",
+    '"',
+    '"q x"',
+    "<",
+    ">",
+    " ",
+    "\\",
+    "zoë",
+    "ü",
+    "é",
+    "(",
+    ")",
+    ",",
+    ";",
+    ":",
+    "[",
+    "]",
+    "@",
+    "l" * 64,
+    "m" * 65,
+    "-",
+]
+_DOMAIN_PIECES = ["example", "gmail", "Mail", "co", "uk", "com", "nl", "NL", "kpn-mail"]
+_DOMAIN_EDGES = [
+    "test",
+    "local",
+    "localhost",
+    "invalid",
+    "onion",
+    "arpa",
+    "123",
+    "4",
+    "xn--bcher-kva",
+    "xn--zz",
+    "bücher",
+    "a" * 63,
+    "b" * 64,
+    "-x",
+    "x-",
+    "x--y",
+    "_",
+    ".",
+    "",
+    " ",
+    "[127.0.0.1]",
+    "<",
+    "@",
+]
+
+
+def _piece(rng: random.Random, plain: list[str], edges: list[str]) -> str:
+    return rng.choice(edges if rng.random() < 0.15 else plain)
+
+
+def _generated_address(rng: random.Random) -> str:
+    local = "".join(_piece(rng, _LOCAL_PIECES, _LOCAL_EDGES) for _ in range(rng.randint(1, 3)))
+    labels = [_piece(rng, _DOMAIN_PIECES, _DOMAIN_EDGES) for _ in range(rng.randint(1, 4))]
+    if rng.random() < 0.1:  # the whole address near 254 characters
+        labels = ["d" * 60] * rng.randint(3, 4) + labels
+    at = "@" if rng.random() < 0.9 else rng.choice(["", "@@", " @", "@ "])
+    return local + at + ".".join(labels)
+
+
+def test_plain_addresses_get_email_validators_own_result():
+    """The cached fast path for plain ASCII addresses returns what the full check returns."""
+    rng = random.Random(20261130)
+    addresses = [_generated_address(rng) for _ in range(20_000)]
+    counts = {"plain": 0, "valid": 0, "invalid": 0}
+    for address in addresses:
+        plain = normalize_module._plain_email(address.strip())
+        checked = normalize_module._checked_email(address.strip())
+        assert normalize_email(address) == checked, address
+        if plain is not None:
+            assert plain == checked, address
+        counts["plain" if plain is not None else "valid" if checked.is_valid else "invalid"] += 1
+    # each kind is well represented, so the comparison means something for each
+    assert min(counts.values()) > 200, counts
 
 
 @pytest.mark.parametrize("text", [None, "", "   ", "\t"])
@@ -286,6 +379,41 @@ def test_a_bad_worker_count_is_refused(monkeypatch, configured):
         normalize_workers()
     monkeypatch.setenv("KLANT_NORMALIZE_WORKERS", "3")
     assert normalize_workers() == 3
+
+
+def test_plain_emails_added_by_sql_are_what_normalize_email_gives(monkeypatch):
+    """The dictionary's SQL path for plain e-mails agrees with normalize_email on every value,
+    plain or not, valid or not; only the others go through Python one by one."""
+    one_by_one = []
+
+    def recorded(text):
+        one_by_one.append(text)
+        return normalize_email(text)
+
+    monkeypatch.setattr(dictionary_module, "normalize_email", recorded)
+    rng = random.Random(20261201)
+    addresses = sorted({_generated_address(rng) for _ in range(5_000)})
+    addresses += [" padded@example.com", "UPPER@EXAMPLE.COM\t", "x" * 250 + "@ab.nl"]
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    contacts = pa.table(  # noqa: F841 - read by the SQL below
+        {"record_id": [str(i) for i in range(len(addresses))], "email": addresses}
+    )
+    con.execute("insert into raw.crm_contacts (record_id, email) select * from contacts")
+    update_dictionary(con, "NL", workers=1)
+    stored = _dictionary(con)
+    kept = [a for a in addresses if a.strip()]
+    assert len(stored) == len(kept)
+    for address in kept:
+        expected = normalize_email(address)
+        assert stored[("email", address, "")] == (
+            expected.value,
+            expected.is_valid,
+            expected.reason,
+        ), address
+    plain = [a for a in kept if normalize_module._plain_email(a) is not None]  # as stored
+    assert len(plain) > 1_000 and len(kept) - len(plain) > 1_000
+    assert sorted(one_by_one) == sorted(set(kept) - set(plain))
 
 
 def test_the_default_region_reads_phones_without_a_hint(raw):

@@ -1,10 +1,12 @@
-"""raw.identifier_dictionary: every distinct raw e-mail and phone, normalized once, in Python.
+"""raw.identifier_dictionary: every distinct raw e-mail and phone, normalized once.
 
-Staging joins it on (identifier_type, raw_value, region) instead of normalizing in SQL, so the
+Staging joins it on (identifier_type, raw_value, region) instead of normalizing in its SQL, so the
 rules of email-validator and phonenumbers hold on every warehouse. The region is a phone's
 country hint (CRM Country/Region, Shopify Billing Country) mapped through the country_aliases
 seed with the SQL the staging models use (trimmed, case-insensitive alias match, '' when none);
-a phone without a hint is read with the default region. The dictionary only grows: a value
+a phone without a hint is read with the default region. Plain ASCII e-mails (most of them) are
+added by one SQL statement, with email-validator's verdict on each distinct domain; the result
+is normalize_email's (tests/test_normalize.py). The dictionary only grows: a value
 already in it is never normalized again, so a re-run adds nothing, and changing the default
 region needs the rows with region '' deleted first.
 """
@@ -23,7 +25,14 @@ import duckdb
 import phonenumbers
 import pyarrow as pa
 
-from klant.identity.normalize import Normalized, normalize_email, normalize_phone
+from klant.identity.normalize import (
+    EMAIL_MAX_LENGTH,
+    PLAIN_EMAIL_PATTERN,
+    Normalized,
+    checked_domain,
+    normalize_email,
+    normalize_phone,
+)
 from klant.ingest.loader import ensure_raw_schema
 from klant.settings import DBT_PROJECT_DIR
 
@@ -180,8 +189,8 @@ def register_country_aliases(
 def normalize_workers() -> int:
     """Processes that normalize new values: KLANT_NORMALIZE_WORKERS, default the usable cores.
 
-    email-validator and phonenumbers take about 45 microseconds a value in pure Python, so a
-    million people's three million new values take minutes on one core."""
+    phonenumbers takes about 25 microseconds a number in pure Python, so a million people's two
+    million phones take most of a minute on one core (a plain e-mail takes about 1.5)."""
     configured = os.environ.get("KLANT_NORMALIZE_WORKERS", "").strip()
     if not configured:
         return max(1, len(os.sched_getaffinity(0)))
@@ -198,8 +207,9 @@ def update_dictionary(
 ) -> DictionaryUpdate:
     """Normalize every raw e-mail and phone not yet in the dictionary and add it, atomically.
 
-    With more than PARALLEL_MIN_VALUES new values, `workers` processes (normalize_workers())
-    normalize each chunk in contiguous parts, while this one inserts the chunk before."""
+    Plain e-mails are added by SQL (_add_plain_emails). With more than PARALLEL_MIN_VALUES other
+    new values, `workers` processes (normalize_workers()) normalize each chunk in contiguous
+    parts, while this one inserts the chunk before."""
     default_region = default_region or default_phone_region()
     workers = workers or normalize_workers()
     ensure_dictionary(con)
@@ -209,19 +219,23 @@ def update_dictionary(
     added_invalid: Counter[str] = Counter()
     con.begin()
     try:
-        con.execute(  # sorted: a phone typed alike under several regions lands in one chunk
-            f"create temp table klant_new_values as select * from ({NEW_VALUES_SQL}) "
-            "order by identifier_type, raw_value, region"
-        )
+        con.execute(f"create temp table klant_new_values as {NEW_VALUES_SQL}")
         (count,) = con.execute("select count(*) from klant_new_values").fetchall()[0]
-        pool = _pool(workers) if workers > 1 and count >= PARALLEL_MIN_VALUES else None
+        added["email"] += _add_plain_emails(con, normalized_at)
+        con.execute(  # sorted: a phone typed alike under several regions lands in one chunk
+            "create temp table klant_python_values as select *, row_number() over "
+            "(order by identifier_type, raw_value, region) - 1 as position "
+            "from klant_new_values anti join klant_plain_emails using (identifier_type, raw_value)"
+        )
+        (rest,) = con.execute("select count(*) from klant_python_values").fetchall()[0]
+        pool = _pool(workers) if workers > 1 and rest >= PARALLEL_MIN_VALUES else None
         try:
             pending = None  # the chunk being normalized while the one before is inserted
-            for offset in range(0, count, CHUNK_ROWS):  # bounded memory for millions of values
+            for offset in range(0, rest, CHUNK_ROWS):  # bounded memory for millions of values
                 chunk = con.execute(
-                    "select identifier_type, raw_value, region from klant_new_values "
-                    "order by rowid limit ? offset ?",
-                    [CHUNK_ROWS, offset],
+                    "select identifier_type, raw_value, region from klant_python_values "
+                    "where position >= ? and position < ? order by position",
+                    [offset, offset + CHUNK_ROWS],
                 ).fetchall()
                 started = _normalize_chunk(pool, workers, chunk, default_region)
                 if pending is not None:
@@ -232,7 +246,8 @@ def update_dictionary(
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
-        con.execute("drop table klant_new_values")
+        for table in ("klant_new_values", "klant_plain_emails", "klant_python_values"):
+            con.execute(f"drop table {table}")
         con.commit()
     except BaseException:
         con.rollback()
@@ -252,6 +267,64 @@ def update_dictionary(
         invalid={t: invalid.get(t, 0) for t in IDENTIFIER_TYPES},
         row_count=row_count,
     )
+
+
+def _add_plain_emails(con: duckdb.DuckDBPyConnection, normalized_at: datetime) -> int:
+    """Add the plain e-mails of klant_new_values by SQL and list them in klant_plain_emails;
+    how many. The rules are normalize._plain_email's, with each distinct domain checked once
+    by email-validator here: millions of addresses never pass through Python one by one."""
+    pattern = PLAIN_EMAIL_PATTERN.replace("'", "''")
+    con.execute(
+        f"""
+        create temp table klant_plain_candidates as
+        select
+            raw_value,
+            split_part(raw_value, '@', 1) as local_part,
+            split_part(raw_value, '@', 2) as domain
+        from klant_new_values
+        where
+            identifier_type = 'email'
+            and strlen(raw_value) <= {EMAIL_MAX_LENGTH}
+            and regexp_full_match(raw_value, '{pattern}')
+        """
+    )
+    domains = [
+        d for (d,) in con.execute("select distinct domain from klant_plain_candidates").fetchall()
+    ]
+    checked = [checked_domain(domain) for domain in domains]
+    checked_domains = pa.table(
+        {
+            "domain": pa.array(domains, pa.string()),
+            "normalized": pa.array([c[0] if c else None for c in checked], pa.string()),
+            "length": pa.array([c[1] if c else None for c in checked], pa.int64()),
+        }
+    )
+    con.register("klant_checked_domains", checked_domains)
+    try:
+        con.execute(
+            f"""
+            create temp table klant_plain_emails as
+            select
+                'email' as identifier_type,
+                candidates.raw_value,
+                lower(candidates.local_part) || '@' || domains.normalized as normalized_value
+            from klant_plain_candidates as candidates
+            inner join klant_checked_domains as domains on domains.domain = candidates.domain
+            where
+                domains.normalized is not null
+                and strlen(candidates.local_part) + 1 + domains.length <= {EMAIL_MAX_LENGTH}
+            """
+        )
+    finally:
+        con.unregister("klant_checked_domains")
+    con.execute("drop table klant_plain_candidates")
+    (added,) = con.execute(
+        "insert into raw.identifier_dictionary "
+        "select identifier_type, raw_value, region, normalized_value, true, null, ? "
+        "from klant_new_values inner join klant_plain_emails using (identifier_type, raw_value)",
+        [normalized_at],
+    ).fetchall()[0]
+    return added
 
 
 def _pool(workers: int) -> Executor:
