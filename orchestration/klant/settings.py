@@ -32,7 +32,7 @@ def visitor_retention_days() -> int:
     return int(days)
 
 
-DEFAULT_DUCKDB_MEMORY_LIMIT = "6GB"  # the same default as dbt_project/profiles.yml
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"  # the same default as dbt_project/profiles.yml
 
 
 def duckdb_config() -> dict[str, str]:

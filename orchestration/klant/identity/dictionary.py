@@ -190,7 +190,7 @@ def normalize_workers() -> int:
     """Processes that normalize new values: KLANT_NORMALIZE_WORKERS, default the usable cores.
 
     phonenumbers takes about 25 microseconds a number in pure Python, so a million people's two
-    million phones take most of a minute on one core (a plain e-mail takes about 1.5)."""
+    million phones take most of a minute on one core (plain e-mails do not come here)."""
     configured = os.environ.get("KLANT_NORMALIZE_WORKERS", "").strip()
     if not configured:
         return max(1, len(os.sched_getaffinity(0)))
