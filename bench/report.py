@@ -31,6 +31,20 @@ def stage_table(measured: dict) -> list[str]:
     ]
 
 
+def dbt_threads_note(threads: int | None) -> str:
+    """How to read the dbt stages' seconds, by the number of threads dbt ran nodes on."""
+    if threads == 1:
+        return (
+            "dbt ran one model at a time: a dbt stage's seconds are the wall time covered by its "
+            "nodes, and its node seconds are the sum of the nodes' own times."
+        )
+    return (
+        f"dbt ran {threads or 'an unrecorded number of'} threads: a dbt stage's seconds are the "
+        "wall time covered by its nodes, so stages may overlap; node seconds are the sum of the "
+        "nodes' own times, each slowed by the nodes running beside it."
+    )
+
+
 def markdown(result: dict) -> str:
     """Per stage: seconds, rows in and out, peak memory; then overheads and the baselines."""
     lines = [
@@ -46,8 +60,7 @@ def markdown(result: dict) -> str:
         "",
         *stage_table(result),
         "",
-        "dbt stages run two threads: their seconds are the wall time covered by their nodes, "
-        "so they may overlap; node seconds are the sum of the nodes' own times.",
+        dbt_threads_note(result.get("dbt_threads")),
     ]
     base = result.get("baselines")
     if base:

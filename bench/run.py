@@ -177,7 +177,7 @@ def measure(report: dict, samples: list[tuple[float, int]], work: Path) -> dict:
     stages["exports"]["rows_out"] = _metadata_sum(by_stage.get("exports", []), "/exported_rows")
     stages["audit"]["checks"] = sum(s.get("checks", 0) for s in by_stage.get("audit", []))
 
-    dbt_overhead, dbt_nodes, artifacts = 0.0, {}, []
+    dbt_overhead, dbt_nodes, artifacts, dbt_threads = 0.0, {}, [], 0
     build_db = work / "warehouse" / "build.duckdb"
     con = duckdb.connect(str(build_db), read_only=True)
     for step in by_stage.get("dbt", []):
@@ -186,6 +186,7 @@ def measure(report: dict, samples: list[tuple[float, int]], work: Path) -> dict:
             continue
         manifest, run_results = found
         artifacts.append(found)
+        dbt_threads = max(dbt_threads, len({r["thread"] for r in run_results["results"]}))
         split = split_dbt(manifest, run_results)
         # run hooks and other nodes without a stage count as dbt's overhead
         split.pop("other", None)
@@ -227,6 +228,7 @@ def measure(report: dict, samples: list[tuple[float, int]], work: Path) -> dict:
     return {
         "stages": rows,
         "dbt_overhead_seconds": round(dbt_overhead, 3),
+        "dbt_threads": dbt_threads or None,
         "dagster_overhead_seconds": round(wall - union_seconds(step_windows), 3),
         "wall_seconds": round(wall, 3),
         "process_seconds": round(samples[-1][0] - samples[0][0], 3) if samples else None,

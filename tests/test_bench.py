@@ -221,3 +221,11 @@ def test_scaling_compares_time_per_person_with_the_100k_run(tmp_path: Path) -> N
     assert "(abc1234)" in rows[1] and rows[1].endswith("| 375.0 |  |  |  |  |")
     # without a 100k run there is nothing to compare with
     assert "x |" not in scaling_markdown([result("1m", 1_000_000, 1500.0, 6000)]).splitlines()[-1]
+
+
+def test_the_report_says_how_many_threads_dbt_ran_on() -> None:
+    from bench.report import dbt_threads_note
+
+    assert "one model at a time" in dbt_threads_note(1)
+    assert "ran 2 threads" in dbt_threads_note(2) and "overlap" in dbt_threads_note(2)
+    assert "unrecorded" in dbt_threads_note(None)

@@ -279,6 +279,7 @@ def _add_plain_emails(con: duckdb.DuckDBPyConnection, normalized_at: datetime) -
         create temp table klant_plain_candidates as
         select
             raw_value,
+            region,
             split_part(raw_value, '@', 1) as local_part,
             split_part(raw_value, '@', 2) as domain
         from klant_new_values
@@ -307,6 +308,7 @@ def _add_plain_emails(con: duckdb.DuckDBPyConnection, normalized_at: datetime) -
             select
                 'email' as identifier_type,
                 candidates.raw_value,
+                candidates.region,
                 lower(candidates.local_part) || '@' || domains.normalized as normalized_value
             from klant_plain_candidates as candidates
             inner join klant_checked_domains as domains on domains.domain = candidates.domain
@@ -321,7 +323,7 @@ def _add_plain_emails(con: duckdb.DuckDBPyConnection, normalized_at: datetime) -
     (added,) = con.execute(
         "insert into raw.identifier_dictionary "
         "select identifier_type, raw_value, region, normalized_value, true, null, ? "
-        "from klant_new_values inner join klant_plain_emails using (identifier_type, raw_value)",
+        "from klant_plain_emails",
         [normalized_at],
     ).fetchall()[0]
     return added
