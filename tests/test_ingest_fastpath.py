@@ -186,13 +186,16 @@ def tricky_jsonl() -> bytes:
         b'"properties":{"a":1,"b":{"x":1,"x":2}}}',
         b'{"messageId":"d3","type":"track","anonymousId":"a","timestamp":"2026-01-06T09:34:24Z",'
         b'"properties":{"products":[{"sku":"a","sku":"b"}],"name":"p"},"context":{"name":"c"}}',
-        # two keys of one column: the last wins
+        # two keys of one column: quarantined, as one value would silently replace the other
         b'{"messageId":"c1","type":"track","anonymousId":"a","user_id":"snake","userId":"camel",'
         b'"timestamp":"2026-01-06T09:34:24Z"}',
         b'{"messageId":"c2","type":"track","anonymousId":"a","user_id":"snake only",'
         b'"timestamp":"2026-01-06T09:34:24Z"}',
         b'{"messageId":"c3","type":"track","anonymousId":"a","userId":"camel","user_id":"snake",'
         b'"timestamp":"2026-01-06T09:34:24Z"}',
+        # a key with nothing to name a column by: quarantined, not the whole file refused
+        b'{"messageId":"n1","type":"track","anonymousId":"a","timestamp":"2026-01-06T09:34:24Z",'
+        b'"!!!":1}',
         # new fields met in one order, then again in the other: the first meeting counts
         compact(event(220, zeta=1)).encode(),
         compact(event(221, alpha=1)).encode(),
@@ -233,7 +236,12 @@ def test_web_events_bulk_path_matches_the_python_path(tmp_path, monkeypatch):
     assert any(r.startswith("invalid timestamp: ") for r in reasons)
     assert any(r.startswith("invalid type: ") for r in reasons)
     assert "missing required value: one of anonymous_id, user_id" in reasons
+    assert "keys 'user_id' and 'userId' are both column user_id" in reasons
+    assert "keys 'userId' and 'user_id' are both column user_id" in reasons
+    assert "key '!!!' has no letter or digit to name a column" in reasons
     columns = snapshot["raw"][0]
+    loaded = {row[columns.index("message_id")] for row in snapshot["raw"][1]}
+    assert "c2" in loaded and not {"c1", "c3", "n1"} & loaded
     assert columns.index("new_field") < columns.index("another_one") < columns.index("later_field")
     assert columns.index("zeta") < columns.index("alpha")
     assert bulk_rows >= 300  # the ordinary lines went in bulk: the comparison was not vacuous

@@ -481,7 +481,16 @@ def _json_row(
         return None, f"invalid JSON: {error.msg} at column {error.colno}"
     if not isinstance(obj, dict):
         return None, "not a JSON object"
-    row = {spec.json_keys.get(k) or snake_case(k): _json_text(v) for k, v in obj.items()}
+    row: dict[str, str | None] = {}
+    key_of: dict[str, str] = {}
+    for key, value in obj.items():
+        column = spec.json_keys.get(key) or snake_case(key)
+        if not column:
+            return None, f"key {key!r} has no letter or digit to name a column"
+        if column in key_of:  # one value would silently replace the other
+            return None, f"keys {key_of[column]!r} and {key!r} are both column {column}"
+        key_of[column] = key
+        row[column] = _json_text(value)
     reason = _check_row(spec, row)
     return (None, reason) if reason else (row, None)
 
