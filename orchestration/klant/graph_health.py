@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from klant.warehouse import relation_exists
+
 DEFAULT_MAX_GROUP_SIZE = 200
 DEFAULT_MAX_PERSON_COUNT_CHANGE = 0.2
 
@@ -100,11 +102,7 @@ def published_person_count(con: duckdb.DuckDBPyConnection, live_build: str | Non
     """Profiles in the build readers see now, from the publish log in the build file."""
     if live_build is None:
         return None
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'audit' and table_name = 'publish_log'"
-    ).fetchone()[0]
-    if not exists:
+    if not relation_exists(con, "audit.publish_log"):
         return None
     row = con.execute(
         "select row_counts from audit.publish_log where build_id = ?", [live_build]

@@ -23,6 +23,7 @@ import duckdb
 
 from klant.publish import ensure_audit_schema
 from klant.settings import env_float
+from klant.warehouse import relation_exists
 
 ERROR, WARN = "ERROR", "WARN"
 BASELINE_BUILDS = 3
@@ -56,11 +57,7 @@ class Outcome:
 
 def _removed_on_purpose_since(con: duckdb.DuckDBPyConnection, table: str, since: datetime) -> int:
     """Rows of a build table (schema.table) the privacy step removed on purpose after `since`."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'audit' and table_name = 'expected_removals'"
-    ).fetchone()[0]
-    if not exists:
+    if not relation_exists(con, "audit.expected_removals"):
         return 0
     return con.execute(
         "select coalesce(sum(rows), 0) from audit.expected_removals "

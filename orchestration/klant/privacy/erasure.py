@@ -29,6 +29,7 @@ import duckdb
 from klant.privacy.keys import keyed_hash, sha256_hex
 from klant.privacy.purge import PurgeReport
 from klant.settings import DBT_PROJECT_DIR, Settings, dbt_vars
+from klant.warehouse import relation_exists
 
 SCRATCH_PREFIX = "privacy_scratch_"
 SCRATCH_GRAPH = f"{SCRATCH_PREFIX}intermediate.int_identifiers_clustered"
@@ -50,17 +51,6 @@ class Erasure:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    schema, name = relation.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
 
 
 def pending_requests(con: duckdb.DuckDBPyConnection) -> list[Erasure]:
@@ -130,8 +120,8 @@ def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
 
 def resolve(con: duckdb.DuckDBPyConnection, key: str, requests: list[Erasure]) -> None:
     """Fill each request's identifier keys (its groups in the scratch graph) and person ids."""
-    has_graph = _relation_exists(con, SCRATCH_GRAPH)
-    has_registry = _relation_exists(con, REGISTRY)
+    has_graph = relation_exists(con, SCRATCH_GRAPH)
+    has_registry = relation_exists(con, REGISTRY)
     for request in requests:
         hashes = [h for h in request.identifier_hashes if h]
         named: set[str] = set()
@@ -174,7 +164,7 @@ def resolve(con: duckdb.DuckDBPyConnection, key: str, requests: list[Erasure]) -
                     [sorted(request.identifier_keys), hashes, key],
                 ).fetchall()
             }
-        if request.person_ids and _relation_exists(con, MERGES):
+        if request.person_ids and relation_exists(con, MERGES):
             request.person_ids |= {
                 p
                 for (p,) in con.execute(
