@@ -11,12 +11,12 @@ never reaches the swap.
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from klant.settings import Settings
+from klant.settings import Settings, utc_now
 
 DEFAULT_KEEP_BUILDS = 5
 # the column every published table gains: the id of the build its rows come from
@@ -102,7 +102,7 @@ def record_check(
         "insert into audit.check_results values (?, ?, ?, ?, ?, ?, ?)",
         [
             run_id, check_name, table_name, passed, severity,
-            json.dumps(details, default=str, sort_keys=True), _now(),
+            json.dumps(details, default=str, sort_keys=True), utc_now(),
         ],
     )  # fmt: skip
 
@@ -120,10 +120,6 @@ def audit_verdict(
     ran = {name for name, _, _ in rows}
     problems += [f"{name} did not run" for name in required if name not in ran]
     return not problems, problems
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _swap_symlink(link: Path, target: str) -> None:
@@ -162,7 +158,7 @@ def publish(
             "the build did not pass its audit, the previous build stays published: "
             + "; ".join(problems)
         )
-    build_id = f"{_now():%Y%m%dT%H%M%S}-{run_id[:8]}"
+    build_id = f"{utc_now():%Y%m%dT%H%M%S}-{run_id[:8]}"
     builds = settings.published_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
     # a publication killed half-way leaves its unfinished snapshot behind; this process holds
@@ -196,7 +192,7 @@ def publish(
         con.execute(
             "insert into audit.publish_log values (?, ?, 'publish', ?, ?, ?, ?)",
             [
-                build_id, run_id, final.name, _now(), json.dumps(counts, sort_keys=True),
+                build_id, run_id, final.name, utc_now(), json.dumps(counts, sort_keys=True),
                 json.dumps([list(c) for c in checks]),
             ],
         )  # fmt: skip
@@ -243,7 +239,7 @@ def rollback(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     _swap_symlink(settings.published_db, f"builds/{target}.duckdb")
     con.execute(
         "insert into audit.publish_log values (?, null, 'rollback', ?, ?, null, null)",
-        [f"rollback-{_now():%Y%m%dT%H%M%S%f}-to-{target}", f"{target}.duckdb", _now()],
+        [f"rollback-{utc_now():%Y%m%dT%H%M%S%f}-to-{target}", f"{target}.duckdb", utc_now()],
     )
     return target
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -13,6 +14,11 @@ DEFAULT_LANDING_DIR = REPO_ROOT / "seeds"
 DEFAULT_WAREHOUSE_DIR = REPO_ROOT / "warehouse"
 # The bundled sample exports end on this day: the demo measures "days since" from here.
 SAMPLE_AS_OF = "2026-11-29 00:00:00"
+
+
+def utc_now() -> datetime:
+    """The clock in UTC without a time zone, as klant stores every time."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def env_float(name: str, default: float) -> float:

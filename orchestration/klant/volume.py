@@ -17,12 +17,12 @@ the export that should have landed did not.
 import json
 import statistics
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 
 from klant.publish import ensure_audit_schema
-from klant.settings import env_float
+from klant.settings import env_float, utc_now
 from klant.warehouse import relation_exists
 
 ERROR, WARN = "ERROR", "WARN"
@@ -121,7 +121,7 @@ def volume(
 def freshness(con: duckdb.DuckDBPyConnection, table: str, now: datetime | None = None) -> Outcome:
     """Warn when the newest load into a raw table is older than KLANT_FRESHNESS_HOURS."""
     newest = con.execute(f"select max(_loaded_at) from raw.{table}").fetchone()[0]
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or utc_now()
     bound = freshness_hours()
     if newest is None:
         return Outcome(False, WARN, f"raw.{table} holds no rows yet", {"bound_hours": bound})

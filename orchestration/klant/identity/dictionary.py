@@ -18,7 +18,7 @@ import os
 from collections import Counter
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -34,7 +34,7 @@ from klant.identity.normalize import (
     normalize_phone,
 )
 from klant.ingest.loader import ensure_raw_schema
-from klant.settings import DBT_PROJECT_DIR
+from klant.settings import DBT_PROJECT_DIR, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ def update_dictionary(
     workers = workers or normalize_workers()
     ensure_dictionary(con)
     register_country_aliases(con, aliases)
-    normalized_at = datetime.now(UTC).replace(tzinfo=None)
+    normalized_at = utc_now()
     added: Counter[str] = Counter()
     added_invalid: Counter[str] = Counter()
     con.begin()

@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,7 @@ from klant.ingest.sources import (
     SourceSpec,
     snake_case,
 )
+from klant.settings import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def load_file(
         return result
 
     result.load_id = f"{spec.name}-{sha[:20]}"
-    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    loaded_at = utc_now()
     con.begin()
     try:
         _load_records(con, spec, data, result, loaded_at, transform)

@@ -1,7 +1,5 @@
 """The privacy step as a Dagster asset: after the raw loads, before any dbt model reads them."""
 
-from datetime import UTC, datetime
-
 import dagster as dg
 
 from klant.identity.assets import RAW_SOURCES
@@ -18,6 +16,7 @@ from klant.privacy.purge import (
     scrub_snapshots,
 )
 from klant.resources import KlantConfig
+from klant.settings import utc_now
 from klant.transform import PRIVACY_PURGE_KEY
 
 # the marts and segments whose rows an erasure or expiry removes on purpose: the volume checks
@@ -86,7 +85,7 @@ def privacy_purge(context: dg.AssetExecutionContext, klant: KlantConfig) -> dg.M
                 if table.startswith(_EXPECTED_SCHEMAS)
             }
             if expected:
-                removed_at = datetime.now(UTC).replace(tzinfo=None)
+                removed_at = utc_now()
                 con.executemany(
                     "insert into audit.expected_removals values (?, ?, ?, ?)",
                     [(run_id, t, rows, removed_at) for t, rows in sorted(expected.items())],
@@ -96,7 +95,7 @@ def privacy_purge(context: dg.AssetExecutionContext, klant: KlantConfig) -> dg.M
                 con.execute(
                     "insert into privacy.purge_log values (?, ?, ?, ?, ?, ?, ?)",
                     [
-                        run_id, datetime.now(UTC).replace(tzinfo=None),
+                        run_id, utc_now(),
                         "erasure+suppression+retention", now,
                         sum(len(r.person_ids) for r in pending) + len(expiry.anonymous_ids),
                         report.tables_json(), report.total,

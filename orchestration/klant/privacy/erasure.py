@@ -22,13 +22,12 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import duckdb
 
 from klant.privacy.keys import keyed_hash, sha256_hex
 from klant.privacy.purge import PurgeReport
-from klant.settings import DBT_PROJECT_DIR, Settings, dbt_vars
+from klant.settings import DBT_PROJECT_DIR, Settings, dbt_vars, utc_now
 from klant.warehouse import relation_exists
 
 SCRATCH_PREFIX = "privacy_scratch_"
@@ -47,10 +46,6 @@ class Erasure:
     requested_at: str | None
     identifier_keys: set[str] = field(default_factory=set)
     person_ids: set[str] = field(default_factory=set)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def pending_requests(con: duckdb.DuckDBPyConnection) -> list[Erasure]:
@@ -224,7 +219,7 @@ def add_to_suppression_list(
     con: duckdb.DuckDBPyConnection, key: str, requests: list[Erasure]
 ) -> int:
     rows = [
-        (h, request.request_id, _now())
+        (h, request.request_id, utc_now())
         for request in requests
         for h in sorted(suppression_hashes(key, request))
     ]
@@ -249,7 +244,7 @@ def log_erasures(
             [
                 request.request_id, request.identifier_type,
                 ",".join(h for h in request.identifier_hashes if h), request.requested_at,
-                _now(), run_id, len(request.person_ids),
+                utc_now(), run_id, len(request.person_ids),
                 ",".join(sorted(keyed_hash(key, f"person:{p}") for p in request.person_ids)),
                 len(request.identifier_keys), report.tables_json(), report.total,
             ],

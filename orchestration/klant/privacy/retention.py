@@ -14,13 +14,13 @@
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 
 from klant.identity.dictionary import RAW_IDENTIFIER_VALUES_SQL, register_country_aliases
 from klant.privacy.purge import PurgeReport
-from klant.settings import env_float, visitor_retention_days
+from klant.settings import env_float, utc_now, visitor_retention_days
 
 
 def quarantine_retention_days() -> int:
@@ -31,7 +31,7 @@ def as_of() -> datetime:
     """The build's "now" (UTC, naive): KLANT_AS_OF as dbt reads it, else the clock."""
     text = os.environ.get("KLANT_AS_OF", "").strip()
     if not text:
-        return datetime.now(UTC).replace(tzinfo=None)
+        return utc_now()
     try:
         return datetime.fromisoformat(text)
     except ValueError as error:
