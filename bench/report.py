@@ -84,6 +84,13 @@ def markdown(result: dict) -> str:
             f"| {_sec(traits['klant_profiles_seconds'])} | {traits['seconds']:.2f} "
             f"| {traits['ratio']:.2f}x | {_trait_check(traits)} |",
         ]
+        if identity.get("graph_models_ratio") is not None:
+            lines.append(
+                f"| the graph models only ({', '.join(identity['graph_models'])}; dbt node "
+                f"seconds) vs the same scipy baseline | "
+                f"{_sec(identity['klant_graph_models_seconds'])} "
+                f"| {seconds['total']:.2f} | {identity['graph_models_ratio']:.2f}x | |"
+            )
         if traits.get("trait_models_ratio") is not None:
             lines.append(
                 f"| the 7 trait models only (dbt node seconds) vs the same SQL "

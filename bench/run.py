@@ -249,8 +249,9 @@ def stage_seconds(measured: dict, stage: str, field: str = "seconds") -> float |
     return None
 
 
-def run_baselines(work: Path, measured: dict, as_of: str, traits_models: float | None) -> dict:
-    """Both baselines on a copy of the build DB, with klant's stage time over theirs."""
+def run_baselines(work: Path, measured: dict, as_of: str, run_id: str) -> dict:
+    """Both baselines on a copy of the build DB, with klant's stage time over theirs, and the
+    time of the models each baseline reproduces over theirs."""
     copy = work / "baseline.duckdb"
     shutil.copyfile(work / "warehouse" / "build.duckdb", copy)
     con = duckdb.connect(str(copy))
@@ -264,6 +265,12 @@ def run_baselines(work: Path, measured: dict, as_of: str, traits_models: float |
     identity["ratio"] = round(klant_identity / identity["seconds"]["total"], 2)
     traits["klant_profiles_seconds"] = klant_profiles
     traits["ratio"] = round(klant_profiles / traits["seconds"], 2)
+    graph_models = model_seconds(work, run_id, GRAPH_MODELS)
+    identity["graph_models"] = list(GRAPH_MODELS)
+    identity["klant_graph_models_seconds"] = graph_models
+    if graph_models:
+        identity["graph_models_ratio"] = round(graph_models / identity["seconds"]["total"], 2)
+    traits_models = model_seconds(work, run_id, TRAIT_MODELS)
     traits["klant_trait_models_seconds"] = traits_models
     if traits_models:
         traits["trait_models_ratio"] = round(traits_models / traits["seconds"], 2)
@@ -277,13 +284,21 @@ TRAIT_MODELS = (
 )  # fmt: skip
 
 
-def trait_model_seconds(work: Path, run_id: str) -> float | None:
-    """dbt execution time of the models the traits baseline reproduces (tests excluded)."""
+# the identifier dictionary, the links, their grouping under the rules and the groups written
+# back to identifiers: what the scipy baseline does (mapping, grouping, write-back)
+GRAPH_MODELS = (
+    "int_identifiers_numbered", "int_identifiers_linked", "int_identifier_links_limited",
+    "int_identifiers_clustered",
+)  # fmt: skip
+
+
+def model_seconds(work: Path, run_id: str, models: tuple[str, ...]) -> float | None:
+    """dbt execution time of the given models in the job's first dbt step (tests excluded)."""
     found = dbt_artifacts(work / "dbt-target", DBT_STEPS[0], run_id)
     if found is None:
         return None
     _, run_results = found
-    wanted = {f"model.klant.{name}" for name in TRAIT_MODELS}
+    wanted = {f"model.klant.{name}" for name in models}
     return round(
         sum(r["execution_time"] for r in run_results["results"] if r["unique_id"] in wanted), 3
     )
@@ -345,9 +360,7 @@ def main(argv: list[str] | None = None) -> dict:
         raise RuntimeError(f"klant_full failed: {report['failures']}")
     measured = measure(report, samples, work)
     print("[bench] baselines", flush=True)
-    compared = run_baselines(
-        work, measured, args.as_of, trait_model_seconds(work, report["run_id"])
-    )
+    compared = run_baselines(work, measured, args.as_of, report["run_id"])
     counts = {
         path.relative_to(landing).as_posix(): sum(1 for _ in path.open("rb")) - 1
         for path in sorted(landing.rglob("*"))

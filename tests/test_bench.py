@@ -229,3 +229,43 @@ def test_the_report_says_how_many_threads_dbt_ran_on() -> None:
     assert "one model at a time" in dbt_threads_note(1)
     assert "ran 2 threads" in dbt_threads_note(2) and "overlap" in dbt_threads_note(2)
     assert "unrecorded" in dbt_threads_note(None)
+
+
+def test_model_seconds_sums_the_named_models_of_the_first_dbt_step(tmp_path: Path) -> None:
+    from bench.run import DBT_STEPS, GRAPH_MODELS, model_seconds
+
+    def results(*timed: tuple[str, float]) -> dict:
+        return {"results": [{"unique_id": u, "execution_time": t} for u, t in timed]}
+
+    first = tmp_path / "dbt-target" / f"{DBT_STEPS[0]}-abcdef1-0001"
+    other = tmp_path / "dbt-target" / f"{DBT_STEPS[0]}-9999999-0002"  # another run
+    for folder, timed in (
+        (
+            first,
+            [(f"model.klant.{GRAPH_MODELS[0]}", 1.5), (f"model.klant.{GRAPH_MODELS[2]}", 2.0)]
+            + [(f"test.klant.unique_{GRAPH_MODELS[2]}", 9.0), ("model.klant.dim_profiles", 7.0)],
+        ),
+        (other, [(f"model.klant.{GRAPH_MODELS[0]}", 100.0)]),
+    ):
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text("{}")
+        (folder / "run_results.json").write_text(json.dumps(results(*timed)))
+    assert model_seconds(tmp_path, "abcdef1234", GRAPH_MODELS) == pytest.approx(3.5)
+    assert model_seconds(tmp_path, "1234567", GRAPH_MODELS) is None
+
+
+def test_the_report_compares_the_graph_models_with_the_scipy_baseline() -> None:
+    from bench.report import markdown
+
+    result = json.loads((Path(__file__).parents[1] / "bench/results/100k.json").read_text())
+    identity = result["baselines"]["identity"]
+    identity.pop("graph_models_ratio", None)
+    assert "graph models only" not in markdown(result)  # older results: no such row
+    identity.update(
+        graph_models=["int_identifiers_numbered", "int_identifier_links_limited"],
+        klant_graph_models_seconds=3.0,
+        graph_models_ratio=round(3.0 / identity["seconds"]["total"], 2),
+    )
+    row = next(line for line in markdown(result).splitlines() if "graph models only" in line)
+    assert "int_identifiers_numbered, int_identifier_links_limited" in row
+    assert f"| {identity['graph_models_ratio']:.2f}x |" in row
