@@ -29,6 +29,7 @@ from bench.scaling import write_scaling
 from bench.stages import (
     DBT_STAGES,
     STAGES,
+    dbt_thread_count,
     node_stage,
     parse_size,
     size_label,
@@ -186,7 +187,7 @@ def measure(report: dict, samples: list[tuple[float, int]], work: Path) -> dict:
             continue
         manifest, run_results = found
         artifacts.append(found)
-        dbt_threads = max(dbt_threads, len({r["thread"] for r in run_results["results"]}))
+        dbt_threads = max(dbt_threads, dbt_thread_count(run_results))
         split = split_dbt(manifest, run_results)
         # run hooks and other nodes without a stage count as dbt's overhead
         split.pop("other", None)

@@ -148,3 +148,11 @@ def step_stage(step: Mapping[str, Any], dbt_steps: Iterable[str]) -> str:
 
 def _looks_like_check(step_key: str) -> bool:
     return any(marker in step_key for marker in ("_gx_", "_volume_", "_freshness_", "_identity_"))
+
+
+def dbt_thread_count(run_results: Mapping[str, Any]) -> int:
+    """How many threads dbt ran the nodes on (run_results' thread_id, "Thread-1 (worker)"); the
+    run hooks run on the "main" thread, beside them."""
+    return len(
+        {r["thread_id"] for r in run_results["results"] if r.get("thread_id") not in (None, "main")}
+    )

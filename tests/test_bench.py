@@ -269,3 +269,19 @@ def test_the_report_compares_the_graph_models_with_the_scipy_baseline() -> None:
     row = next(line for line in markdown(result).splitlines() if "graph models only" in line)
     assert "int_identifiers_numbered, int_identifier_links_limited" in row
     assert f"| {identity['graph_models_ratio']:.2f}x |" in row
+
+
+def test_dbt_thread_count_reads_the_thread_ids_of_run_results() -> None:
+    from bench.stages import dbt_thread_count
+
+    # the shape of dbt 1.11's run_results.json: every result names its thread in thread_id
+    results = {
+        "results": [
+            {"unique_id": "model.k.a", "thread_id": "Thread-1 (worker)"},
+            {"unique_id": "model.k.b", "thread_id": "Thread-2 (worker)"},
+            {"unique_id": "model.k.c", "thread_id": "Thread-1 (worker)"},
+            {"unique_id": "operation.k.k-on-run-end-0", "thread_id": "main"},
+        ]
+    }
+    assert dbt_thread_count(results) == 2
+    assert dbt_thread_count({"results": results["results"][:1] + results["results"][3:]}) == 1
