@@ -92,11 +92,17 @@ def _epoch(text: str) -> float:
 
 
 def node_window(result: Mapping[str, Any]) -> tuple[float, float] | None:
-    """When dbt executed a node (epoch seconds), from run_results' `execute` timing."""
-    for timing in result.get("timing", []):
-        if timing.get("name") == "execute" and timing.get("started_at"):
-            return _epoch(timing["started_at"]), _epoch(timing["completed_at"])
-    return None
+    """When dbt worked on a node (epoch seconds): from the start of its first timing to the end
+    of its last, compile included. A model's compile can run queries: the identity grouping's
+    loop (run_query in connected_components_with_limits) runs while dbt compiles it."""
+    spans = [
+        (_epoch(timing["started_at"]), _epoch(timing["completed_at"]))
+        for timing in result.get("timing", [])
+        if timing.get("started_at") and timing.get("completed_at")
+    ]
+    if not spans:
+        return None
+    return min(start for start, _ in spans), max(end for _, end in spans)
 
 
 def union_seconds(windows: Iterable[tuple[float, float]]) -> float:

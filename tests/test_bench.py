@@ -285,3 +285,21 @@ def test_dbt_thread_count_reads_the_thread_ids_of_run_results() -> None:
     }
     assert dbt_thread_count(results) == 2
     assert dbt_thread_count({"results": results["results"][:1] + results["results"][3:]}) == 1
+
+
+def test_a_node_window_spans_compile_and_execute() -> None:
+    from bench.stages import node_window
+
+    # the identity grouping's loop runs queries while dbt compiles the model: 18 s of 28
+    result = {
+        "timing": [
+            {"name": "compile", "started_at": "2026-11-29T00:00:00Z",
+             "completed_at": "2026-11-29T00:00:18Z"},
+            {"name": "execute", "started_at": "2026-11-29T00:00:18Z",
+             "completed_at": "2026-11-29T00:00:28Z"},
+        ]
+    }  # fmt: skip
+    start, end = node_window(result)
+    assert end - start == pytest.approx(28.0)
+    assert node_window({"timing": []}) is None
+    assert node_window({"timing": [{"name": "compile", "started_at": None}]}) is None
