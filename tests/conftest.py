@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from klant.settings import REPO_ROOT, SAMPLE_AS_OF, Settings
+from klant.settings import DBT_PROJECT_DIR, REPO_ROOT, SAMPLE_AS_OF, Settings
 
 SEEDS = REPO_ROOT / "seeds"
 
@@ -49,6 +51,22 @@ def clone_build(built: Settings, root: Path) -> Settings:
     shutil.copytree(built.landing_dir, clone.landing_dir, symlinks=True)
     shutil.copytree(built.warehouse_dir, clone.warehouse_dir, symlinks=True)
     return clone
+
+
+def dbt_compile(select: str, target: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dbt compile --select <select>` of the project into `target`, on a build file there."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "compile", "--select", select]
+        + ["--target-path", str(target), *args],
+        cwd=DBT_PROJECT_DIR,
+        env={
+            **os.environ,
+            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+            "KLANT_BUILD_DB": str(target / "build.duckdb"),
+        },
+        capture_output=True,
+        text=True,
+    )
 
 
 def postgres_dsn(dbname: str = "postgres") -> str:

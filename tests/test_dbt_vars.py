@@ -1,31 +1,17 @@
 """dbt vars reach SQL only through checked macros: a var that carries SQL is refused."""
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from klant.settings import DBT_PROJECT_DIR, dbt_vars
-
-DBT = Path(sys.executable).with_name("dbt")
+from klant.settings import dbt_vars
+from tests.conftest import dbt_compile
 
 
 def compile_segment(tmp_path: Path, as_of: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(DBT), "compile", "--select", "cart_abandoners", "--target-path", str(tmp_path)]
-        + ["--vars", json.dumps({"klant__as_of": as_of})],
-        cwd=DBT_PROJECT_DIR,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-            "KLANT_BUILD_DB": str(tmp_path / "build.duckdb"),
-        },
-        capture_output=True,
-        text=True,
-    )
+    return dbt_compile("cart_abandoners", tmp_path, "--vars", json.dumps({"klant__as_of": as_of}))
 
 
 def test_a_well_formed_as_of_becomes_a_timestamp(tmp_path: Path):

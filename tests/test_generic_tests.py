@@ -1,35 +1,20 @@
 """The generic dbt test unique_combination_of_columns, as compiled for DuckDB, on rows with and
 without duplicates: the hashed query must report exactly the repeated combinations."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from klant.settings import DBT_PROJECT_DIR
+from tests.conftest import dbt_compile
 
-DBT = Path(sys.executable).with_name("dbt")
 COLUMNS = ["person_id", "attribute", "source", "record_key", "attribute_value"]
 
 
 @pytest.fixture(scope="module")
 def unique_test_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     target = tmp_path_factory.mktemp("compiled")
-    done = subprocess.run(
-        [str(DBT), "compile", "--select", "test_type:generic,int_profile_values_unioned"]
-        + ["--target-path", str(target)],
-        cwd=DBT_PROJECT_DIR,
-        env={
-            **os.environ,
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-            "KLANT_BUILD_DB": str(target / "build.duckdb"),
-        },
-        capture_output=True,
-        text=True,
-    )
+    done = dbt_compile("test_type:generic,int_profile_values_unioned", target)
     assert done.returncode == 0, done.stdout[-2000:]
     (compiled,) = [
         path
