@@ -5,22 +5,13 @@
     "'>' || profile_values.source || '>'", 'source_orders.source_list'
 ) -%}
 
+{#- the candidates twice: every field's (ranked below), and the leading fields' alone (few: the
+    street), each computed from the model's own scans. Both reading one candidates CTE made
+    DuckDB write all of them (49 million rows at a million people) to a temporary table and
+    read it back twice, the leaders' pass included. -#}
+{%- set candidate_sets = [('', none), ('leader_', 'leader')] -%}
+
 with
-
-profile_values as (
-    select * from {{ ref('int_profile_values_unioned') }}
-),
-
-{#- the same rows again, only what value_counts reads: a CTE read twice is computed once, whole #}
-value_statements as (
-    select
-        person_id,
-        attribute,
-        attribute_value,
-        source,
-        observed_at
-    from {{ ref('int_profile_values_unioned') }}
-),
 
 survivorship as (
     select * from {{ ref('profile_survivorship') }}
@@ -43,10 +34,32 @@ source_orders as (
         '>' || replace(source_order, ' ', '') || '>' as source_list
     from survivorship
 ),
+{%- for prefix, only in candidate_sets %}
+
+{{ prefix }}profile_values as (
+    select * from {{ ref('int_profile_values_unioned') }}
+    {%- if only == 'leader' %}
+    where attribute in (select leader_attribute from source_orders)
+    {%- endif %}
+),
+
+{#- the same rows again, only what value_counts reads: a CTE read twice is computed once, whole #}
+{{ prefix }}value_statements as (
+    select
+        person_id,
+        attribute,
+        attribute_value,
+        source,
+        observed_at
+    from {{ ref('int_profile_values_unioned') }}
+    {%- if only == 'leader' %}
+    where attribute in (select leader_attribute from source_orders)
+    {%- endif %}
+),
 
 {#- a source's rank is its place in source_order, counted as the '>' up to and including the one
     before it (crm 1, commerce 2, web 3); a source left out of source_order supplies nothing #}
-placed as (
+{{ prefix }}placed as (
     select
         profile_values.*,
         source_orders.rule,
@@ -54,28 +67,28 @@ placed as (
         source_orders.leader_attribute,
         source_orders.source_list,
         {{ source_position }} as source_position
-    from profile_values
+    from {{ prefix }}profile_values as profile_values
     inner join source_orders
         on source_orders.attribute = profile_values.attribute
 ),
 
 {#- how many of the person's records state each value for the field, and when it was seen last
     (most_frequent), by one aggregate joined back rather than a window over every candidate #}
-value_counts as (
+{{ prefix }}value_counts as (
     select
         profile_values.person_id,
         profile_values.attribute,
         profile_values.attribute_value,
         count(*) as value_record_count,
         max(profile_values.observed_at) as value_last_observed_at
-    from value_statements as profile_values
+    from {{ prefix }}value_statements as profile_values
     inner join source_orders
         on source_orders.attribute = profile_values.attribute
     where {{ source_position }} > 0
     group by profile_values.person_id, profile_values.attribute, profile_values.attribute_value
 ),
 
-candidates as (
+{{ prefix }}candidates as (
     select
         placed.person_id,
         placed.attribute,
@@ -94,14 +107,15 @@ candidates as (
             as source_rank,
         value_counts.value_record_count,
         value_counts.value_last_observed_at
-    from placed
-    inner join value_counts
+    from {{ prefix }}placed as placed
+    inner join {{ prefix }}value_counts as value_counts
         on
             value_counts.person_id = placed.person_id
             and value_counts.attribute = placed.attribute
             and value_counts.attribute_value = placed.attribute_value
     where placed.source_position > 0
 ),
+{%- endfor %}
 
 {#- one ordering serves every rule: a sort key that does not belong to the field's rule is the
     same (null) for all its candidates. source_priority: the best source, its well-cased values
@@ -135,8 +149,7 @@ leader_ranked as (
             partition by person_id, attribute
             order by {{ rule_order }}
         ) as rule_rank
-    from candidates
-    where attribute in (select leader_attribute from source_orders)
+    from leader_candidates
 ),
 
 leader_records as (
