@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -111,6 +112,34 @@ def test_the_same_file_twice_loads_nothing_new(settings: Settings):
     assert materialize_crm(settings).success
     assert query(settings, "select count(*) from raw.crm_contacts")[0][0] == 2
     assert query(settings, "select count(*) from raw.load_ledger")[0][0] == 1
+
+
+def test_an_unchanged_file_is_skipped_unread_and_a_changed_one_is_read(
+    settings: Settings, monkeypatch
+):
+    path = write_csv(settings.landing_dir / "crm" / "a.csv", HUBSPOT_HEADER, [contact(1)])
+    assert materialize_crm(settings).success
+    reads: list[str] = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: reads.append(p.name) or read_bytes(p))
+    assert materialize_crm(settings).success
+    assert reads == []  # same name, size and modification time: not read again
+
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    assert materialize_crm(settings).success  # touched only: read, hashed, the same load
+    assert reads == ["a.csv"]
+    assert query(settings, "select count(*) from raw.load_ledger")[0][0] == 1
+
+    assert materialize_crm(settings).success
+    assert reads == ["a.csv"]  # its new time is on record: not read again
+
+    write_csv(path, HUBSPOT_HEADER, [contact(2)])  # other bytes, same size, a new time
+    assert materialize_crm(settings).success
+    assert reads == ["a.csv", "a.csv"]
+    assert query(settings, "select record_id from raw.crm_contacts order by 1") == [
+        ("1001",),
+        ("1002",),
+    ]
 
 
 def test_a_new_column_is_kept_and_logged(settings: Settings, caplog):
