@@ -256,12 +256,23 @@ def _text_columns(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[tuple[st
     return columns
 
 
-def _rows_holding_token(relation: str, columns: list[str]) -> str:
+def _token_lengths(con: duckdb.DuckDBPyConnection) -> str:
+    """The byte lengths of the registered tokens, as an SQL list."""
+    lengths = con.execute(
+        "select distinct strlen(token) from klant_purge_tokens order by 1"
+    ).fetchall()
+    return "(" + ", ".join(str(n) for (n,) in lengths) + ")" if lengths else "(-1)"
+
+
+def _rows_holding_token(relation: str, columns: list[str], lengths: str) -> str:
     """The rowids of the rows of `relation` with a token in any of `columns`: one narrow scan
     per column, not one scan of every column with a join each (which held whole wide tables
-    in memory at a million people)."""
+    in memory at a million people). Only values as long as some token (`lengths`, from
+    _token_lengths; a stored string knows its length) are looked up: JSON texts and the like
+    are passed over without hashing them."""
     return " union ".join(
-        f"select rowid from {relation} where {_quote(c)} in (select token from klant_purge_tokens)"
+        f"select rowid from {relation} where strlen({_quote(c)}) in {lengths} "
+        f"and {_quote(c)} in (select token from klant_purge_tokens)"
         for c in columns
     )
 
@@ -304,13 +315,13 @@ def scrub_build(
     if not tokens:
         return report
     catalog = con.execute("select current_database()").fetchone()[0]
+    lengths = _token_lengths(con)
     for (schema, table), columns in _text_columns(con, catalog).items():
         if schema == PRIVACY_SCHEMA or (schema, table) in REDACTED_TEXT_COLUMNS:
             continue
         relation = _quote(schema, table)
-        deleted = con.execute(
-            f"delete from {relation} where rowid in ({_rows_holding_token(relation, columns)})"
-        ).fetchone()[0]
+        holding = _rows_holding_token(relation, columns, lengths)
+        deleted = con.execute(f"delete from {relation} where rowid in ({holding})").fetchone()[0]
         report.add(f"{schema}.{table}", deleted)
     long_tokens = sorted(t.lower() for t in substring_tokens if len(t) >= MIN_SUBSTRING_TOKEN)
     if long_tokens:
@@ -330,10 +341,11 @@ def scrub_snapshot(con: duckdb.DuckDBPyConnection, path: Path, tokens: set[str])
     con.execute(f"attach '{path}' as klant_src (read_only)")  # a path klant built
     try:
         columns = _text_columns(con, "klant_src")
+        lengths = _token_lengths(con)
         hits = {
             (schema, table): con.execute(
                 "select count(*) from "
-                f"({_rows_holding_token(_quote('klant_src', schema, table), cols)})"
+                f"({_rows_holding_token(_quote('klant_src', schema, table), cols, lengths)})"
             ).fetchone()[0]
             for (schema, table), cols in columns.items()
             if (schema, table) not in REDACTED_TEXT_COLUMNS
@@ -363,7 +375,7 @@ def scrub_snapshot(con: duckdb.DuckDBPyConnection, path: Path, tokens: set[str])
                 keep = (
                     "true"
                     if (schema, table) in REDACTED_TEXT_COLUMNS
-                    else f"rowid not in ({_rows_holding_token(source, cols)})"
+                    else f"rowid not in ({_rows_holding_token(source, cols, lengths)})"
                 )
                 con.execute(
                     f"create table {_quote('klant_dst', schema, table)} as "

@@ -56,15 +56,20 @@ country_regions as (
 {#- an order's first row carries the order-level fields; when the order is in several exports
     the latest load wins (statuses and refunds change after the sale) #}
 {%- if target.type == 'duckdb' %}
-{#- DuckDB: ranked on the few columns that order the rows, then only the winning raw row is read
-    in full: ranking rows of every column is several times slower. A raw row is one line of one
-    file of one load. #}
+{#- DuckDB: ranked on the few columns that order the rows (and the identifiers looked up below),
+    then only the winning raw row is read in full: ranking rows of every column is several
+    times slower. A raw row is one line of one file of one load. #}
 header_ranks as (
     select
         trim(name) as order_name,
         _load_id,
         _source_file,
         _line_number,
+        email,
+        billing_phone,
+        phone,
+        billing_country,
+        shipping_country,
         row_number() over (
             partition by trim(name)
             order by
@@ -79,23 +84,14 @@ header_ranks as (
     where nullif(trim(name), '') is not null
 ),
 
-header_rows as (
-    select
-        order_rows.*,
-        header_ranks.raw_row_count
-    from order_rows
-    inner join header_ranks
-        on
-            header_ranks.order_name = trim(order_rows.name)
-            and coalesce(header_ranks._load_id, '') = coalesce(order_rows._load_id, '')
-            and coalesce(header_ranks._source_file, '') = coalesce(order_rows._source_file, '')
-            and coalesce(header_ranks._line_number, -1) = coalesce(order_rows._line_number, -1)
-    where header_ranks.header_rank = 1
+winning_rows as (
+    select * from header_ranks
+    where header_rank = 1
 ),
 {%- else %}
 {#- elsewhere (PostgreSQL) every raw row is ranked whole, as before: its planner estimates the
     four-column join back to the winning row at one row, and then picks nested loops #}
-header_rows as (
+winning_rows as (
     select *
     from (
         select
@@ -117,12 +113,78 @@ header_rows as (
 ),
 {%- endif %}
 
+{#- the winning rows' countries, e-mail and phones looked up. The identifiers were normalized
+    once per distinct raw text in Python; the raw text is the key, untrimmed, and phones were
+    read with the billing country as region hint. The names made up here start with '_', as no
+    raw column's can. #}
+looked_up as (
+    select
+        winning_rows.*,
+        emails.normalized_value as _email_normalized,
+        coalesce(emails.is_valid, false) as _is_email_valid,
+        billing_countries.country_code as _billing_country_code,
+        billing_phones.normalized_value as _billing_phone_e164,
+        coalesce(billing_phones.is_valid, false) as _is_billing_phone_valid,
+        shipping_countries.country_code as _shipping_country_code,
+        customer_phones.normalized_value as _phone_e164,
+        coalesce(customer_phones.is_valid, false) as _is_phone_valid
+    from winning_rows
+    left join country_regions as billing_countries
+        on billing_countries.alias_key = lower(trim(winning_rows.billing_country))
+    left join country_regions as shipping_countries
+        on shipping_countries.alias_key = lower(trim(winning_rows.shipping_country))
+    left join emails
+        on
+            emails.raw_value = winning_rows.email
+            and emails.region = ''
+    left join billing_phones
+        on
+            billing_phones.raw_value = winning_rows.billing_phone
+            and billing_phones.region = coalesce(billing_countries.country_code, '')
+    left join customer_phones
+        on
+            customer_phones.raw_value = winning_rows.phone
+            and customer_phones.region = coalesce(billing_countries.country_code, '')
+),
+
+{%- if target.type == 'duckdb' %}
+
+{#- the winning raw rows read in full. The lookups ran on the narrow ranked rows: run on the full
+    rows, DuckDB (misjudging the four-column join as a few thousand rows) held every order's
+    full row in a hash table once per lookup, and ran out of memory at a million people. #}
+header_rows as (
+    select
+        order_rows.*,
+        looked_up.raw_row_count,
+        looked_up._email_normalized,
+        looked_up._is_email_valid,
+        looked_up._billing_country_code,
+        looked_up._billing_phone_e164,
+        looked_up._is_billing_phone_valid,
+        looked_up._shipping_country_code,
+        looked_up._phone_e164,
+        looked_up._is_phone_valid
+    from order_rows
+    inner join looked_up
+        on
+            looked_up.order_name = trim(order_rows.name)
+            and coalesce(looked_up._load_id, '') = coalesce(order_rows._load_id, '')
+            and coalesce(looked_up._source_file, '') = coalesce(order_rows._source_file, '')
+            and coalesce(looked_up._line_number, -1) = coalesce(order_rows._line_number, -1)
+),
+{%- else %}
+
+header_rows as (
+    select * from looked_up
+),
+{%- endif %}
+
 typed as (
     select
-        trim(header_rows.name) as order_name,
+        trim(name) as order_name,
         nullif(trim(id), '') as order_id,
-        emails.normalized_value as email,
-        coalesce(emails.is_valid, false) as is_email_valid,
+        _email_normalized as email,
+        _is_email_valid as is_email_valid,
         lower(nullif(trim(financial_status), '')) as financial_status,
         lower(nullif(trim(fulfillment_status), '')) as fulfillment_status,
         case lower(trim(accepts_marketing))
@@ -148,15 +210,15 @@ typed as (
         nullif(trim(billing_city), '') as billing_city,
         nullif(trim(billing_zip), '') as billing_zip,
         nullif(trim(billing_country), '') as billing_country,
-        billing_countries.country_code as billing_country_code,
-        nullif(trim(header_rows.billing_phone), '') as billing_phone,
-        billing_phones.normalized_value as billing_phone_e164,
-        coalesce(billing_phones.is_valid, false) as is_billing_phone_valid,
+        _billing_country_code as billing_country_code,
+        nullif(trim(billing_phone), '') as billing_phone,
+        _billing_phone_e164 as billing_phone_e164,
+        _is_billing_phone_valid as is_billing_phone_valid,
         nullif(trim(shipping_country), '') as shipping_country,
-        shipping_countries.country_code as shipping_country_code,
-        nullif(trim(header_rows.phone), '') as phone,
-        customer_phones.normalized_value as phone_e164,
-        coalesce(customer_phones.is_valid, false) as is_phone_valid,
+        _shipping_country_code as shipping_country_code,
+        nullif(trim(phone), '') as phone,
+        _phone_e164 as phone_e164,
+        _is_phone_valid as is_phone_valid,
         nullif(trim(payment_method), '') as payment_method,
         nullif(trim(source), '') as order_source,
         nullif(trim(tags), '') as tags,
@@ -167,24 +229,6 @@ typed as (
         _line_number,
         _loaded_at
     from header_rows
-    left join country_regions as billing_countries
-        on billing_countries.alias_key = lower(trim(header_rows.billing_country))
-    left join country_regions as shipping_countries
-        on shipping_countries.alias_key = lower(trim(header_rows.shipping_country))
-    {#- normalized once per distinct raw text in Python; the raw text is the key, untrimmed,
-        and phones were read with the billing country as region hint #}
-    left join emails
-        on
-            emails.raw_value = header_rows.email
-            and emails.region = ''
-    left join billing_phones
-        on
-            billing_phones.raw_value = header_rows.billing_phone
-            and billing_phones.region = coalesce(billing_countries.country_code, '')
-    left join customer_phones
-        on
-            customer_phones.raw_value = header_rows.phone
-            and customer_phones.region = coalesce(billing_countries.country_code, '')
 ),
 
 final as (
