@@ -33,9 +33,29 @@
     rows of keys the staged table does not hold. The model calls it under is_incremental() (the
     unit tests replace that in the model's own context only). #}
 {% macro staging_keys_missing(raw_alias, raw_column, key_column) -%}
+    {{ return(adapter.dispatch('staging_keys_missing', 'klant')(raw_alias, raw_column, key_column)) }}
+{%- endmacro %}
+
+{#- PostgreSQL plans `not exists` as an anti join (`not in` a large subquery it may run row by
+    row) #}
+{% macro default__staging_keys_missing(raw_alias, raw_column, key_column) -%}
     not exists (
         select 1
         from {{ this }} as staged
         where staged.{{ key_column }} = nullif(trim({{ raw_alias }}.{{ raw_column }}), '')
     )
+{%- endmacro %}
+
+{#- DuckDB runs that correlated `not exists` on an expression by first copying every raw row
+    whole (JSON texts included) to match them back: at 10M web events it took 13 s and spilled
+    2.6 GB to find a day's 93k new events. `not in` an uncorrelated list of the staged keys is
+    one hash lookup per raw row (2.8 s). A raw row without a key is kept, as `not exists` keeps
+    it. #}
+{% macro duckdb__staging_keys_missing(raw_alias, raw_column, key_column) -%}
+    {%- set raw_key = "nullif(trim(" ~ raw_alias ~ "." ~ raw_column ~ "), '')" -%}
+    ({{ raw_key }} is null or {{ raw_key }} not in (
+        select staged.{{ key_column }}
+        from {{ this }} as staged
+        where staged.{{ key_column }} is not null
+    ))
 {%- endmacro %}
