@@ -74,6 +74,19 @@ def test_one_bad_row_fails_the_gate(con, bad_row: str, expectation: str):
     assert [f["expectation"] for f in outcome.blocking_failures] == [expectation]
 
 
+def test_gx_does_not_hash_the_whole_table_and_still_fails_a_bad_row(con, monkeypatch):
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    def refuse(df):
+        raise AssertionError("GX hashed the whole DataFrame")
+
+    monkeypatch.setattr(pandas_execution_engine, "hash_pandas_dataframe", refuse)
+    assert validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"]).passed
+    con.execute(f"insert into marts.dim_profiles {COLUMNS} values (null, 'x', null, null, 0, 0, "
+                "null, null)")  # fmt: skip
+    assert not validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"]).passed
+
+
 def test_an_empty_table_fails(con):
     con.execute("delete from marts.dim_profiles")
     outcome = validate_table(con, "marts.dim_profiles", SUITES["dim_profiles"])
