@@ -16,7 +16,9 @@ TOKENS = ["kv_3f2a-cookie", "josé.müller@example.com", "ø"]
 def con(tmp_path):
     con = duckdb.connect(str(tmp_path / "build.duckdb"))
     con.execute("create schema marts")
-    con.execute("create table marts.people (id integer, name varchar, note varchar, context varchar)")
+    con.execute(
+        "create table marts.people (id integer, name varchar, note varchar, context varchar)"
+    )
     con.execute(
         "insert into marts.people values "
         "(1, 'josé.müller@example.com', null, null), "  # a token with multibyte characters
