@@ -212,3 +212,29 @@ def test_incremental_staging_equals_a_full_rebuild(staged: Path, tmp_path: Path)
     ).fetchone()
     con.close()
     assert left >= 1
+
+
+def test_a_changed_country_alias_restages_the_orders_it_names(staged: Path, tmp_path: Path):
+    # the most frequent billing country as typed, mapped by the seed to another code, as a
+    # changed country_aliases.csv is reloaded by `dbt seed` before the models run
+    con = duckdb.connect(str(staged))
+    typed, code = con.execute(
+        "select billing_country, billing_country_code from staging.stg_commerce__orders "
+        "where billing_country_code is not null group by all order by count(*) desc limit 1"
+    ).fetchone()
+    changed = con.execute(
+        "update staging.country_aliases set country_code = 'ZZ' "
+        "where lower(trim(alias)) = lower(trim(?))",
+        [typed],
+    ).fetchone()[0]
+    con.close()
+    assert changed >= 1 and code != "ZZ"
+    assert_incremental_equals_full(staged, tmp_path, "changed country alias")
+    con = duckdb.connect(str(staged), read_only=True)
+    codes = con.execute(
+        "select distinct billing_country_code from staging.stg_commerce__orders "
+        "where billing_country = ?",
+        [typed],
+    ).fetchall()
+    con.close()
+    assert codes == [("ZZ",)]

@@ -29,6 +29,30 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- staging_delete_stale_country_codes() is a pre-hook too: it deletes every staged row with a
+    country code (country_column typed as in raw, code_column its ISO-2 code) that the
+    country_aliases seed, as it is now, gives otherwise, so the model computes that row again
+    with the seed's present mapping (and the phones read with it as region), as a full rebuild
+    would. A changed seed is reloaded by `dbt seed` or `dbt build` before the model runs. #}
+{% macro staging_delete_stale_country_codes(aliases, key_column, country_columns) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ key_column }} in (
+            select staged.{{ key_column }}
+            from {{ this }} as staged
+            {%- for country_column, code_column in country_columns %}
+            left join ({{ klant.country_regions(aliases) }}) as regions_{{ loop.index }}
+                on regions_{{ loop.index }}.alias_key = lower(trim(staged.{{ country_column }}))
+            {%- endfor %}
+            where
+            {%- for country_column, code_column in country_columns %}
+                {{ 'or ' if not loop.first }}regions_{{ loop.index }}.country_code
+                    is distinct from staged.{{ code_column }}
+            {%- endfor %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
 {#- on an incremental run, a where condition on the raw rows (aliased raw_alias): true for the
     rows of keys the staged table does not hold. The model calls it under is_incremental() (the
     unit tests replace that in the model's own context only). #}

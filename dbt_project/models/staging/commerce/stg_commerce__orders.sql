@@ -1,13 +1,20 @@
 {#- incremental, as stg_web__events: a run computes only the orders whose raw rows changed since
     the last run (a new export holding the order, or raw rows deleted), over all the order's raw
-    rows (macros/staging_incremental.sql); `dbt build --full-refresh` rebuilds. A table rather
+    rows, and the orders whose country codes the country_aliases seed now gives otherwise
+    (macros/staging_incremental.sql); `dbt build --full-refresh` rebuilds. A table rather
     than a view: the order-level models and tests read it many times. #}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='order_name',
-    pre_hook="{{ klant.staging_delete_changed_keys(
-        source('commerce', 'shopify_orders'), 'name', 'order_name') }}"
+    pre_hook=[
+        "{{ klant.staging_delete_changed_keys(
+            source('commerce', 'shopify_orders'), 'name', 'order_name') }}",
+        "{{ klant.staging_delete_stale_country_codes(ref('country_aliases'), 'order_name', [
+            ('billing_country', 'billing_country_code'),
+            ('shipping_country', 'shipping_country_code'),
+        ]) }}",
+    ]
 ) }}
 
 with
