@@ -52,7 +52,8 @@ def markdown(result: dict) -> str:
         "",
         f"Measured {result['measured_at']} on {result['machine']['cpus']} CPUs, "
         f"{result['machine']['memory_gb']} GB, DuckDB memory limit "
-        f"{result['machine'].get('duckdb_memory_limit', 'not recorded')} (load average at start "
+        f"{result['machine'].get('duckdb_memory_limit', 'not recorded')} (dbt's models: "
+        f"{result['machine'].get('dbt_memory_limit', 'the same')}; load average at start "
         f"{', '.join(str(x) for x in result['machine']['load_average_at_start'])}); "
         f"as of {result['as_of']}. Exports: {_int(result['export_lines']['web_events'])} web "
         f"events, {_int(result['export_lines']['orders_rows'])} order rows, "

@@ -37,7 +37,7 @@ from bench.stages import (
     step_stage,
     union_seconds,
 )
-from klant.settings import DBT_PROJECT_DIR, duckdb_config
+from klant.settings import DBT_PROJECT_DIR, dbt_memory_limit, duckdb_config
 
 BENCH_DIR = Path(__file__).absolute().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> dict:
             "python": platform.python_version(),
             "duckdb": duckdb.__version__,
             "duckdb_memory_limit": duckdb_config()["memory_limit"],
+            "dbt_memory_limit": dbt_memory_limit(),
         },
         "commit": source_commit(),
         "generator_sha256": generator_hash(),

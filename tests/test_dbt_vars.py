@@ -1,12 +1,23 @@
-"""dbt vars reach SQL only through checked macros: a var that carries SQL is refused."""
+"""dbt vars reach SQL only through checked macros: a var that carries SQL is refused; dbt's
+DuckDB runs under the memory limit klant states."""
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from klant.settings import dbt_vars
+from klant.settings import (
+    DBT_PROJECT_DIR,
+    DEFAULT_DBT_MEMORY_LIMIT,
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    dbt_memory_limit,
+    dbt_vars,
+    duckdb_config,
+)
 from tests.conftest import dbt_compile
 
 
@@ -46,3 +57,53 @@ def test_the_visitor_retention_reaches_the_models(monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("KLANT_VISITOR_RETENTION_DAYS", bad)
         with pytest.raises(ValueError, match="KLANT_VISITOR_RETENTION_DAYS"):
             dbt_vars()
+
+
+def dbt_memory_limit_seen(tmp_path: Path, env: dict[str, str]) -> str:
+    """The memory_limit setting of dbt's own DuckDB connection, with `env` over the environment."""
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), "show", "--quiet", "--output", "json"]
+        + ["--inline", "select current_setting('memory_limit') as memory_limit"]
+        + ["--target-path", str(tmp_path / "target")],
+        cwd=DBT_PROJECT_DIR,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.endswith("_MEMORY_LIMIT")},
+            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+            "KLANT_BUILD_DB": str(tmp_path / "build.duckdb"),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return json.loads(done.stdout)["show"][0]["memory_limit"]
+
+
+def duckdb_reads(limit: str) -> str:
+    """How DuckDB states a memory limit once set (1GB -> '953.6 MiB')."""
+    with duckdb.connect(config={"memory_limit": limit}) as con:
+        return con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},  # the default
+        {"KLANT_DUCKDB_MEMORY_LIMIT": "768MB"},  # one limit for all
+        {"KLANT_DUCKDB_MEMORY_LIMIT": "768MB", "KLANT_DBT_MEMORY_LIMIT": " 1536MB "},
+        {"KLANT_DBT_MEMORY_LIMIT": "", "KLANT_DUCKDB_MEMORY_LIMIT": "640MB"},  # empty is unset
+    ],
+)
+def test_dbt_runs_under_the_memory_limit_klant_states(tmp_path, monkeypatch, env):
+    # the profile and klant.settings.dbt_memory_limit (which the benchmark reports) must agree
+    for name in ("KLANT_DBT_MEMORY_LIMIT", "KLANT_DUCKDB_MEMORY_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert dbt_memory_limit_seen(tmp_path, env) == duckdb_reads(dbt_memory_limit())
+    if not env:
+        assert dbt_memory_limit() == DEFAULT_DBT_MEMORY_LIMIT
+    # klant's own connections keep KLANT_DUCKDB_MEMORY_LIMIT (or their own default)
+    assert duckdb_config()["memory_limit"] == (
+        env.get("KLANT_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
+    )
