@@ -53,20 +53,27 @@ def clone_build(built: Settings, root: Path) -> Settings:
     return clone
 
 
-def dbt_compile(select: str, target: Path, *args: str) -> subprocess.CompletedProcess:
-    """`dbt compile --select <select>` of the project into `target`, on a build file there."""
+def dbt_command(
+    args: list[str], target: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`dbt <args>` on the project with its target path and build file in `target`; `env` (when
+    given) replaces the environment, the profile's variables set on top."""
     return subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "compile", "--select", select]
-        + ["--target-path", str(target), *args],
+        [str(Path(sys.executable).with_name("dbt")), *args, "--target-path", str(target)],
         cwd=DBT_PROJECT_DIR,
         env={
-            **os.environ,
+            **(os.environ if env is None else env),
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
             "KLANT_BUILD_DB": str(target / "build.duckdb"),
         },
         capture_output=True,
         text=True,
     )
+
+
+def dbt_compile(select: str, target: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dbt compile --select <select>` of the project into `target`, on a build file there."""
+    return dbt_command(["compile", "--select", select, *args], target)
 
 
 def postgres_dsn(dbname: str = "postgres") -> str:

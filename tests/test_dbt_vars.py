@@ -4,21 +4,19 @@ DuckDB runs under the memory limit klant states."""
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from klant.settings import (
-    DBT_PROJECT_DIR,
     DEFAULT_DBT_MEMORY_LIMIT,
     DEFAULT_DUCKDB_MEMORY_LIMIT,
     dbt_memory_limit,
     dbt_vars,
     duckdb_config,
 )
-from tests.conftest import dbt_compile
+from tests.conftest import dbt_command, dbt_compile
 
 
 def compile_segment(tmp_path: Path, as_of: str) -> subprocess.CompletedProcess:
@@ -61,19 +59,11 @@ def test_the_visitor_retention_reaches_the_models(monkeypatch: pytest.MonkeyPatc
 
 def dbt_memory_limit_seen(tmp_path: Path, env: dict[str, str]) -> str:
     """The memory_limit setting of dbt's own DuckDB connection, with `env` over the environment."""
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "show", "--quiet", "--output", "json"]
-        + ["--inline", "select current_setting('memory_limit') as memory_limit"]
-        + ["--target-path", str(tmp_path / "target")],
-        cwd=DBT_PROJECT_DIR,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.endswith("_MEMORY_LIMIT")},
-            "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-            "KLANT_BUILD_DB": str(tmp_path / "build.duckdb"),
-            **env,
-        },
-        capture_output=True,
-        text=True,
+    done = dbt_command(
+        ["show", "--quiet", "--output", "json"]
+        + ["--inline", "select current_setting('memory_limit') as memory_limit"],
+        tmp_path,
+        {**{k: v for k, v in os.environ.items() if not k.endswith("_MEMORY_LIMIT")}, **env},
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return json.loads(done.stdout)["show"][0]["memory_limit"]
