@@ -40,8 +40,8 @@ def visitor_retention_days() -> int:
 
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 # dbt's models get more: at a million people the largest aggregates and windows spill 2 to 8 GB
-# under 4GB (dbt's nodes 391 -> 360 s with 6GB). Klant's own connections stay at 4GB: ingest
-# holds a file's lines in Arrow beside DuckDB, and its peak (6.6 GB) is the run's peak.
+# under 4GB (dbt's nodes 391 -> 360 s with 6GB; the run's peak 6.6 -> 7.0 GB). Klant's own
+# connections stay at 4GB: ingest holds a file's lines in Arrow beside DuckDB (6.6 GB at 4GB).
 DEFAULT_DBT_MEMORY_LIMIT = "6GB"  # the same default as dbt_project/profiles.yml
 
 
