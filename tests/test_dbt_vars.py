@@ -79,9 +79,9 @@ def duckdb_reads(limit: str) -> str:
     "env",
     [
         {},  # the default
-        {"KLANT_DUCKDB_MEMORY_LIMIT": "768MB"},  # one limit for all
-        {"KLANT_DUCKDB_MEMORY_LIMIT": "768MB", "KLANT_DBT_MEMORY_LIMIT": " 1536MB "},
-        {"KLANT_DBT_MEMORY_LIMIT": "", "KLANT_DUCKDB_MEMORY_LIMIT": "640MB"},  # empty is unset
+        {"KLANT_DBT_MEMORY_LIMIT": "1536MB"},
+        {"KLANT_DUCKDB_MEMORY_LIMIT": "768MB"},  # klant's own connections only
+        {"KLANT_DUCKDB_MEMORY_LIMIT": "768MB", "KLANT_DBT_MEMORY_LIMIT": "640MB"},
     ],
 )
 def test_dbt_runs_under_the_memory_limit_klant_states(tmp_path, monkeypatch, env):
@@ -91,9 +91,8 @@ def test_dbt_runs_under_the_memory_limit_klant_states(tmp_path, monkeypatch, env
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert dbt_memory_limit_seen(tmp_path, env) == duckdb_reads(dbt_memory_limit())
-    if not env:
-        assert dbt_memory_limit() == DEFAULT_DBT_MEMORY_LIMIT
+    assert dbt_memory_limit() == env.get("KLANT_DBT_MEMORY_LIMIT", DEFAULT_DBT_MEMORY_LIMIT)
     # klant's own connections keep KLANT_DUCKDB_MEMORY_LIMIT (or their own default)
-    assert duckdb_config()["memory_limit"] == (
-        env.get("KLANT_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
+    assert duckdb_config()["memory_limit"] == env.get(
+        "KLANT_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT
     )

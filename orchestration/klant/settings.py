@@ -53,14 +53,10 @@ def duckdb_config() -> dict[str, str]:
 
 
 def dbt_memory_limit() -> str:
-    """DuckDB's memory limit for dbt's models, as dbt_project/profiles.yml resolves it:
-    KLANT_DBT_MEMORY_LIMIT, else KLANT_DUCKDB_MEMORY_LIMIT when set (one limit for all), else
-    DEFAULT_DBT_MEMORY_LIMIT."""
-    for name in ("KLANT_DBT_MEMORY_LIMIT", "KLANT_DUCKDB_MEMORY_LIMIT"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return DEFAULT_DBT_MEMORY_LIMIT
+    """DuckDB's memory limit for dbt's models, as dbt_project/profiles.yml reads it:
+    KLANT_DBT_MEMORY_LIMIT, else DEFAULT_DBT_MEMORY_LIMIT (KLANT_DUCKDB_MEMORY_LIMIT is klant's
+    own connections' limit only)."""
+    return os.environ.get("KLANT_DBT_MEMORY_LIMIT", DEFAULT_DBT_MEMORY_LIMIT)
 
 
 def dbt_vars() -> dict[str, str | int]:
