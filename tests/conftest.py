@@ -53,16 +53,13 @@ def clone_build(built: Settings, root: Path) -> Settings:
     return clone
 
 
-def dbt_command(
-    args: list[str], target: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """`dbt <args>` on the project with its target path and build file in `target`; `env` (when
-    given) replaces the environment, the profile's variables set on top."""
+def dbt_command(args: list[str], target: Path) -> subprocess.CompletedProcess:
+    """`dbt <args>` on the project with its target path and build file in `target`."""
     return subprocess.run(
         [str(Path(sys.executable).with_name("dbt")), *args, "--target-path", str(target)],
         cwd=DBT_PROJECT_DIR,
         env={
-            **(os.environ if env is None else env),
+            **os.environ,
             "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
             "KLANT_BUILD_DB": str(target / "build.duckdb"),
         },

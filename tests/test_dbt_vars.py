@@ -2,7 +2,6 @@
 DuckDB runs under the memory limit klant states."""
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -57,13 +56,12 @@ def test_the_visitor_retention_reaches_the_models(monkeypatch: pytest.MonkeyPatc
             dbt_vars()
 
 
-def dbt_memory_limit_seen(tmp_path: Path, env: dict[str, str]) -> str:
-    """The memory_limit setting of dbt's own DuckDB connection, with `env` over the environment."""
+def dbt_memory_limit_seen(tmp_path: Path) -> str:
+    """The memory_limit setting of dbt's own DuckDB connection, under this environment."""
     done = dbt_command(
         ["show", "--quiet", "--output", "json"]
         + ["--inline", "select current_setting('memory_limit') as memory_limit"],
         tmp_path,
-        {**{k: v for k, v in os.environ.items() if not k.endswith("_MEMORY_LIMIT")}, **env},
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return json.loads(done.stdout)["show"][0]["memory_limit"]
@@ -90,7 +88,7 @@ def test_dbt_runs_under_the_memory_limit_klant_states(tmp_path, monkeypatch, env
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert dbt_memory_limit_seen(tmp_path, env) == duckdb_reads(dbt_memory_limit())
+    assert dbt_memory_limit_seen(tmp_path) == duckdb_reads(dbt_memory_limit())
     assert dbt_memory_limit() == env.get("KLANT_DBT_MEMORY_LIMIT", DEFAULT_DBT_MEMORY_LIMIT)
     # klant's own connections keep KLANT_DUCKDB_MEMORY_LIMIT (or their own default)
     assert duckdb_config()["memory_limit"] == env.get(
