@@ -46,7 +46,11 @@ person_statements as (
         lag({{ granted }}) over (
             partition by person_id, attribute
             order by observed_at nulls first, value_rank desc
-        ) as previous_granted
+        ) as previous_granted,
+        lead({{ granted }}) over (
+            partition by person_id, attribute
+            order by observed_at nulls first, value_rank desc
+        ) as next_granted
     from ranked_values
     where
         attribute in (
@@ -77,7 +81,11 @@ visitor_statements as (
         lag(consent_{{ purpose }}) over (
             partition by visitor_id
             order by event_at, {{ klant.collate_binary('message_id') }}
-        ) as previous_granted
+        ) as previous_granted,
+        lead(consent_{{ purpose }}) over (
+            partition by visitor_id
+            order by event_at, {{ klant.collate_binary('message_id') }}
+        ) as next_granted
     from visitor_events
     where consent_{{ purpose }} is not null
     {%- if not loop.last %}
@@ -92,60 +100,74 @@ statements as (
     select * from visitor_statements
 ),
 
-{#- a change is the first statement or one that differs from the statement before it (its
-    previous_granted, taken in the same pass that numbers the statements); saying the same
-    again (every web event repeats the banner's state) is no change, but it is the latest word:
-    dim_profiles dates a consent from its last restatement #}
-flagged as (
+{#- a change is the first statement or one that differs from the statement before it; saying
+    the same again (every web event repeats the banner's state) is no change, but it is the
+    latest word: dim_profiles dates a consent from its last restatement. A run of equal answers
+    is a change and its restatements: it ends at the statement before the next change, the one
+    whose next_granted differs (or that has none). Only the runs' ends are kept (a few million
+    of twenty million statements at a million people), so no window and no aggregate runs over
+    every statement again. #}
+bounds as (
     select
         *,
-        case when previous_granted is null or previous_granted <> granted then 1 else 0 end
-            as is_change
+        previous_granted is null or previous_granted <> granted as is_change,
+        next_granted is null or next_granted <> granted as is_run_end
     from statements
+    where
+        previous_granted is null or previous_granted <> granted
+        or next_granted is null or next_granted <> granted
 ),
 
-{#- every statement belongs to the change it follows: the running count of changes #}
-numbered as (
+{#- in statement order a run's end follows its change (or is the change itself): the change takes
+    its run's end from the next bound; changes are numbered by the bounds that are changes #}
+runs as (
     select
         *,
-        sum(is_change) over (
+        lead(statement_number) over (
+            partition by profile_id, purpose order by statement_number
+        ) as next_statement_number,
+        lead(stated_at) over (
+            partition by profile_id, purpose order by statement_number
+        ) as next_stated_at,
+        lead(source) over (
+            partition by profile_id, purpose order by statement_number
+        ) as next_source,
+        lead(record_key) over (
+            partition by profile_id, purpose order by statement_number
+        ) as next_record_key,
+        sum(case when is_change then 1 else 0 end) over (
             partition by profile_id, purpose
             order by statement_number
             rows between unbounded preceding and current row
-        ) as change_number
-    from flagged
-),
-
-{#- a change and its restatements, by one aggregate: the change is the first statement, the
-    latest word the last one #}
-changes as (
-    select
-        profile_id,
-        purpose,
-        change_number,
-        {%- for column in [
-            'person_id', 'visitor_id', 'granted', 'previous_granted', 'stated_at', 'source',
-            'record_key',
-        ] %}
-        {{ klant.value_at_extreme(column, ['statement_number']) }} as {{ column }},
-        {%- endfor %}
-        {%- for column, name in [
-            ('stated_at', 'last_stated_at'),
-            ('source', 'last_stated_source'),
-            ('record_key', 'last_stated_record_key'),
-        ] %}
-        {{ klant.value_at_extreme(column, ['statement_number'], descending=true) }} as {{ name }},
-        {%- endfor %}
-        count(*) as statement_count
-    from numbered
-    group by profile_id, purpose, change_number
+        ) as change_number,
+        sum(case when is_change then 1 else 0 end) over (
+            partition by profile_id, purpose
+        ) as change_count
+    from bounds
 ),
 
 counted as (
     select
-        *,
-        max(change_number) over (partition by profile_id, purpose) as change_count
-    from changes
+        profile_id,
+        purpose,
+        change_number,
+        change_count,
+        person_id,
+        visitor_id,
+        granted,
+        previous_granted,
+        stated_at,
+        source,
+        record_key,
+        case when is_run_end then stated_at else next_stated_at end as last_stated_at,
+        case when is_run_end then source else next_source end as last_stated_source,
+        case when is_run_end then record_key else next_record_key end as last_stated_record_key,
+        case
+            when is_run_end then 1
+            else next_statement_number - statement_number + 1
+        end as statement_count
+    from runs
+    where is_change
 ),
 
 final as (
