@@ -123,18 +123,11 @@ bounds as (
 runs as (
     select
         *,
-        lead(statement_number) over (
+        {%- for column in ['statement_number', 'stated_at', 'source', 'record_key'] %}
+        lead({{ column }}) over (
             partition by profile_id, purpose order by statement_number
-        ) as next_statement_number,
-        lead(stated_at) over (
-            partition by profile_id, purpose order by statement_number
-        ) as next_stated_at,
-        lead(source) over (
-            partition by profile_id, purpose order by statement_number
-        ) as next_source,
-        lead(record_key) over (
-            partition by profile_id, purpose order by statement_number
-        ) as next_record_key,
+        ) as next_{{ column }},
+        {%- endfor %}
         sum(case when is_change then 1 else 0 end) over (
             partition by profile_id, purpose
             order by statement_number
