@@ -77,8 +77,9 @@ source_orders as (
 
 {#- how many of the person's records state each value for a most_frequent field, and when it was
     seen last, by one aggregate joined back rather than a window over every candidate. Only
-    those fields: counting every field's values (12 million groups of 48 million candidates at
-    a million people, the country's 3 million) cost a quarter of the model's time. #}
+    those fields: at a million people, counting every field's values (12 million groups from 48
+    million candidates, of which the country's are 3 million) kept the model at 105.6 s against
+    81.8 s. #}
 {{ prefix }}value_counts as (
     select
         profile_values.person_id,

@@ -104,9 +104,9 @@ statements as (
     the same again (every web event repeats the banner's state) is no change, but it is the
     latest word: dim_profiles dates a consent from its last restatement. A run of equal answers
     is a change and its restatements: it ends at the statement before the next change, the one
-    whose next_granted differs (or that has none). Only the runs' ends are kept (a few million
-    of twenty million statements at a million people), so no window and no aggregate runs over
-    every statement again. #}
+    whose next_granted differs (or that has none). Only the bounds of runs are kept (changes and
+    runs' last statements: under 6 million of 20 million statements at a million people), so
+    no second window and no aggregate runs over every statement. #}
 bounds as (
     select
         *,
