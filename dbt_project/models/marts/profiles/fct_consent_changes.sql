@@ -3,6 +3,11 @@
 {%- set web_purposes = ['advertising', 'personalization'] -%}
 {#- a person's statement as a boolean: consent values are 'true' or 'false' -#}
 {%- set granted = "case attribute_value when 'true' then true when 'false' then false end" -%}
+{#- the order of a person's statements and of a visitor's, shared by the windows below -#}
+{%- set person_order = 'partition by person_id, attribute'
+    ~ ' order by observed_at nulls first, value_rank desc' -%}
+{%- set visitor_order = 'partition by visitor_id'
+    ~ ' order by event_at, ' ~ klant.collate_binary('message_id') -%}
 
 with
 
@@ -39,18 +44,9 @@ person_statements as (
         observed_at as stated_at,
         source,
         record_key,
-        row_number() over (
-            partition by person_id, attribute
-            order by observed_at nulls first, value_rank desc
-        ) as statement_number,
-        lag({{ granted }}) over (
-            partition by person_id, attribute
-            order by observed_at nulls first, value_rank desc
-        ) as previous_granted,
-        lead({{ granted }}) over (
-            partition by person_id, attribute
-            order by observed_at nulls first, value_rank desc
-        ) as next_granted
+        row_number() over ({{ person_order }}) as statement_number,
+        lag({{ granted }}) over ({{ person_order }}) as previous_granted,
+        lead({{ granted }}) over ({{ person_order }}) as next_granted
     from ranked_values
     where
         attribute in (
@@ -74,18 +70,9 @@ visitor_statements as (
         event_at as stated_at,
         'web' as source,
         message_id as record_key,
-        row_number() over (
-            partition by visitor_id
-            order by event_at, {{ klant.collate_binary('message_id') }}
-        ) as statement_number,
-        lag(consent_{{ purpose }}) over (
-            partition by visitor_id
-            order by event_at, {{ klant.collate_binary('message_id') }}
-        ) as previous_granted,
-        lead(consent_{{ purpose }}) over (
-            partition by visitor_id
-            order by event_at, {{ klant.collate_binary('message_id') }}
-        ) as next_granted
+        row_number() over ({{ visitor_order }}) as statement_number,
+        lag(consent_{{ purpose }}) over ({{ visitor_order }}) as previous_granted,
+        lead(consent_{{ purpose }}) over ({{ visitor_order }}) as next_granted
     from visitor_events
     where consent_{{ purpose }} is not null
     {%- if not loop.last %}
@@ -108,14 +95,15 @@ statements as (
     runs' last statements: under 6 million of 20 million statements at a million people), so
     no second window and no aggregate runs over every statement. #}
 bounds as (
-    select
-        *,
-        previous_granted is null or previous_granted <> granted as is_change,
-        next_granted is null or next_granted <> granted as is_run_end
-    from statements
-    where
-        previous_granted is null or previous_granted <> granted
-        or next_granted is null or next_granted <> granted
+    select *
+    from (
+        select
+            *,
+            previous_granted is null or previous_granted <> granted as is_change,
+            next_granted is null or next_granted <> granted as is_run_end
+        from statements
+    ) as flagged
+    where is_change or is_run_end
 ),
 
 {#- in statement order a run's end follows its change (or is the change itself): the change takes
