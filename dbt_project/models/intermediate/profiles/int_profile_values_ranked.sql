@@ -1,3 +1,21 @@
+{#- Incremental by person (macros/person_incremental.sql): a run ranks again only the persons
+    whose candidates in int_profile_values_unioned changed (new records, merges, a purge), every
+    person when the survivorship seed or this model's code changed, and leaves the table as a
+    full rebuild would. `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    meta={'person_incremental': {
+        'inputs': 'int_profile_values_unioned',
+        'columns': [
+            'attribute', 'attribute_value', 'source', 'is_well_formed', 'record_key', 'observed_at'
+        ],
+        'settings': ['profile_survivorship'],
+    }},
+    pre_hook="{{ klant.person_incremental_prepare() }}",
+    post_hook="{{ klant.person_incremental_remember() }}",
+) }}
+
 {#- a field whose rule is 'follow:<leader>' takes its value from the record that won <leader> -#}
 {%- set follow_prefix = 'follow:' -%}
 {#- a source's place in the field's source_order, > 0 when it is listed (see placed) -#}
@@ -10,6 +28,14 @@
     DuckDB write all of them (49 million rows at a million people) to a temporary table and
     read it back twice, the leaders' pass included. -#}
 {%- set candidate_sets = [('', none), ('leader_', 'leader')] -%}
+
+{#- an incremental run reads the candidates of the persons to rank again only -#}
+{%- if is_incremental() -%}
+    {%- set person_filter = 'person_id in (select person_id from '
+        ~ klant.person_incremental_persons() ~ ')' -%}
+{%- else -%}
+    {%- set person_filter = 'true' -%}
+{%- endif %}
 
 with
 
@@ -38,9 +64,11 @@ source_orders as (
 
 {{ prefix }}profile_values as (
     select * from {{ ref('int_profile_values_unioned') }}
-    {%- if only == 'leader' %}
-    where attribute in (select leader_attribute from source_orders)
-    {%- endif %}
+    where
+        {{ person_filter }}
+        {%- if only == 'leader' %}
+        and attribute in (select leader_attribute from source_orders)
+        {%- endif %}
 ),
 
 {#- the statements of the fields ranked most_frequent, only what value_counts reads: read again
@@ -54,7 +82,8 @@ source_orders as (
         observed_at
     from {{ ref('int_profile_values_unioned') }}
     where
-        attribute in (select attribute from source_orders where ranking_rule = 'most_frequent')
+        {{ person_filter }}
+        and attribute in (select attribute from source_orders where ranking_rule = 'most_frequent')
         {%- if only == 'leader' %}
         and attribute in (select leader_attribute from source_orders)
         {%- endif %}
