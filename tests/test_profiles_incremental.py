@@ -105,9 +105,7 @@ def test_changed_candidates_rank_only_their_persons_again(build: Path, tmp_path:
     # a person erased: no candidates left
     con.execute(f"delete from {UNIONED} where person_id = ?", [erased])
     # a purge deleted some ranked rows of a person whose candidates stay
-    con.execute(
-        f"delete from {RANKED} where person_id = ? and attribute = 'first_name'", [purged]
-    )
+    con.execute(f"delete from {RANKED} where person_id = ? and attribute = 'first_name'", [purged])
     # a run stopped after deleting a person's rows, before writing them again
     con.execute(f"delete from {RANKED} where person_id = ?", [stopped])
     # a person's kept entry lost
