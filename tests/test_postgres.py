@@ -4,6 +4,7 @@ published tables. One build serves every test in this module."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -312,3 +313,61 @@ def test_klant_create_roles_is_a_logged_no_op_on_duckdb(tmp_path: Path):
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "duckdb has no roles or grants; nothing to do" in done.stdout
+
+
+def test_profile_ranking_is_incremental_by_person_on_postgres(
+    postgres_build: PostgresBuild, tmp_path: Path
+):
+    """The person-incremental ranking's PostgreSQL path (MD5 fingerprints): a rerun ranks no
+    one again; after two persons' candidates changed, it ranks those two again, with the rows a
+    full rebuild gives. Last in the module: it changes the build."""
+    ranked = "intermediate.int_profile_values_ranked"
+    as_transformer = {
+        "KLANT_PG_DATABASE": postgres_build.database,
+        "KLANT_PG_USER": postgres_build.users["transformer"],
+        "KLANT_PG_PASSWORD": postgres_build.password,
+    }
+
+    def run_ranked(*extra: str) -> str:
+        args = ["run", "--target", "postgres", "--select", "int_profile_values_ranked", *extra]
+        done = dbt(args, as_transformer, tmp_path / "target")
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        return done.stdout
+
+    def recomputed(output: str) -> tuple[int, int]:
+        found = re.findall(r"int_profile_values_ranked: recomputed (\d+) of (\d+) persons", output)
+        assert len(found) == 1, output[-3000:]
+        return int(found[0][0]), int(found[0][1])
+
+    done, total = recomputed(run_ranked())
+    assert done == 0 and total > 1000
+    with postgres_build.connect() as pg, pg.cursor() as cur:
+        cur.execute(f"select person_id from {ranked} group by person_id order by 1 limit 2")
+        erased, restated = (row[0] for row in cur.fetchall())
+        cur.execute(
+            "delete from intermediate.int_profile_values_unioned where person_id = %s", [erased]
+        )
+        cur.execute(
+            "update intermediate.int_profile_values_unioned "
+            "set observed_at = observed_at + interval '1 day' where person_id = %s",
+            [restated],
+        )
+        pg.commit()
+    assert recomputed(run_ranked()) == (2, total - 1)
+    with postgres_build.connect() as pg, pg.cursor() as cur:
+        cur.execute(f"create table public.ranked_incremental as select * from {ranked}")
+        pg.commit()
+    try:
+        run_ranked("--full-refresh")
+        with postgres_build.connect() as pg, pg.cursor() as cur:
+            only = "select count(*) from (select * from {} except all select * from {}) as d"
+            cur.execute(only.format(ranked, "public.ranked_incremental"))
+            assert cur.fetchone()[0] == 0
+            cur.execute(only.format("public.ranked_incremental", ranked))
+            assert cur.fetchone()[0] == 0
+            cur.execute(f"select count(*) from {ranked} where person_id = %s", [erased])
+            assert cur.fetchone()[0] == 0
+    finally:
+        with postgres_build.connect() as pg, pg.cursor() as cur:
+            cur.execute("drop table public.ranked_incremental")
+            pg.commit()

@@ -1,10 +1,10 @@
-"""int_profile_values_ranked is incremental by person (macros/person_incremental.sql): a run ranks
-again only the persons whose candidates changed, yet leaves the table exactly as a full rebuild
-would. On a copy of the sample build, the candidates are changed as the pipeline changes them
-(new records, a merge of two persons, a person erased, a purge that deleted ranked rows, a run
-that stopped half-way) and the survivorship seed is edited; after each, the incremental run is
-compared row for row (EXCEPT ALL both ways) with `dbt run --full-refresh` on a copy, and the
-persons it recomputed are exactly the ones touched."""
+"""int_profile_values_ranked is incremental by person and int_web_sessions by profile
+(macros/person_incremental.sql): a run computes again only the persons whose input rows changed,
+yet leaves the table exactly as a full rebuild would. On a copy of the sample build, the inputs
+are changed as the pipeline changes them (new records, a merge of two persons, a person erased,
+a purge that deleted output rows, a run that stopped half-way) and a seed or a var is changed;
+after each, the incremental run is compared row for row (EXCEPT ALL both ways) with
+`dbt run --full-refresh` on a copy, and the persons it recomputed are exactly the ones touched."""
 
 import os
 import re
@@ -23,41 +23,51 @@ pytestmark = pytest.mark.slow
 MODEL = "int_profile_values_ranked"
 RANKED = f"intermediate.{MODEL}"
 UNIONED = "intermediate.int_profile_values_unioned"
-KEPT = f"intermediate.{MODEL}__persons"
-RECOMPUTED = re.compile(rf"{MODEL}: recomputed (\d+) of (\d+) persons")
+SESSIONS = "intermediate.int_web_sessions"
+EVENTS = "intermediate.int_web_events_profiled"
 
 
-def run_ranked(build_db: Path, target: Path, *, full_refresh: bool = False) -> str:
-    args = ["run", "--select", MODEL, *(["--full-refresh"] if full_refresh else [])]
-    variables = {"klant__as_of": os.environ.get("KLANT_AS_OF", SAMPLE_AS_OF)}
+def run_model(
+    build_db: Path, target: Path, model: str = MODEL, *, full_refresh: bool = False, **variables
+) -> str:
+    args = ["run", "--select", model, *(["--full-refresh"] if full_refresh else [])]
+    variables = {"klant__as_of": os.environ.get("KLANT_AS_OF", SAMPLE_AS_OF), **variables}
     return dbt_on(args, build_db, target, variables)
 
 
-def recomputed(output: str) -> tuple[int, int]:
-    """(persons ranked again, persons with candidates) as the post-hook logged them."""
-    found = RECOMPUTED.findall(output)
+def run_ranked(build_db: Path, target: Path, *, full_refresh: bool = False) -> str:
+    return run_model(build_db, target, full_refresh=full_refresh)
+
+
+def recomputed(output: str, model: str = MODEL) -> tuple[int, int]:
+    """(persons computed again, persons in the inputs) as the post-hook logged them."""
+    found = re.findall(rf"{model}: recomputed (\d+) of (\d+) persons", output)
     assert len(found) == 1, output[-3000:]
     return int(found[0][0]), int(found[0][1])
 
 
-def assert_equals_full_rebuild(build_db: Path, tmp_path: Path, step: str) -> None:
+def assert_equals_full_rebuild(
+    build_db: Path, tmp_path: Path, step: str, model: str = MODEL, **variables
+) -> None:
     """The incremental table has the rows a full rebuild on a copy of the build gives."""
     full_db = tmp_path / f"full-{step}.duckdb"
     shutil.copyfile(build_db, full_db)
-    run_ranked(full_db, tmp_path / f"target-full-{step}", full_refresh=True)
+    run_model(full_db, tmp_path / f"target-full-{step}", model, full_refresh=True, **variables)
+    table = f"intermediate.{model}"
     con = duckdb.connect(str(build_db), read_only=True)
     con.execute(f"attach '{full_db}' as full_build (read_only)")
     try:
-        full = f"full_build.{RANKED}"
+        full = f"full_build.{table}"
         counts = [
             con.execute(
                 f"select count(*) from (select * from {a} except all select * from {b})"
             ).fetchone()[0]
-            for a, b in ((RANKED, full), (full, RANKED))
+            for a, b in ((table, full), (full, table))
         ]
         assert counts == [0, 0], (step, counts)
         # and the entries kept for the next run are the ones a full rebuild keeps
-        kept, full_kept = f"select * from {KEPT}", f"select * from full_build.{KEPT}"
+        kept = f"select * from {table}__persons"
+        full_kept = f"select * from full_build.{table}__persons"
         assert (
             con.execute(f"select count(*) from ({kept} except {full_kept})").fetchone()[0],
             con.execute(f"select count(*) from ({full_kept} except {kept})").fetchone()[0],
@@ -109,7 +119,7 @@ def test_changed_candidates_rank_only_their_persons_again(build: Path, tmp_path:
     # a run stopped after deleting a person's rows, before writing them again
     con.execute(f"delete from {RANKED} where person_id = ?", [stopped])
     # a person's kept entry lost
-    con.execute(f"delete from {KEPT} where person_id = ?", [forgotten])
+    con.execute(f"delete from {RANKED}__persons where person_id = ?", [forgotten])
     total = con.execute(f"select count(distinct person_id) from {UNIONED}").fetchone()[0]
     con.close()
 
@@ -148,3 +158,48 @@ def test_an_edited_survivorship_seed_ranks_every_person_again(build: Path, tmp_p
 
     assert recomputed(run_ranked(build, tmp_path / "target")) == (total, total)
     assert_equals_full_rebuild(build, tmp_path, "seed")
+
+
+def test_changed_events_sessionize_only_their_profiles_again(build: Path, tmp_path: Path):
+    con = duckdb.connect(str(build))
+    profiles = [
+        row[0]
+        for row in con.execute(
+            f"select profile_id from {SESSIONS} group by profile_id having count(*) > 1 "
+            "order by profile_id limit 5"
+        ).fetchall()
+    ]
+    later, merged, survivor, erased, purged = profiles
+    # a next day's event: a new visit of one profile, on its last device
+    con.execute(
+        f"insert into {EVENTS} by name select * replace (message_id || '-next' as message_id, "
+        "event_at + interval 1 day as event_at) "
+        f"from {EVENTS} where profile_id = ? order by event_at desc limit 1",
+        [later],
+    )
+    # one profile's events are another's now (two persons merged)
+    con.execute(
+        f"update {EVENTS} set profile_id = ?, person_id = ? where profile_id = ?",
+        [survivor, survivor, merged],
+    )
+    con.execute(f"delete from {EVENTS} where profile_id = ?", [erased])
+    con.execute(
+        f"delete from {SESSIONS} where session_id = "
+        f"(select min(session_id) from {SESSIONS} where profile_id = ?)",
+        [purged],
+    )
+    total = con.execute(f"select count(distinct profile_id) from {EVENTS}").fetchone()[0]
+    con.close()
+
+    model = "int_web_sessions"
+    assert recomputed(run_model(build, tmp_path / "target", model), model) == (5, total)
+    assert_equals_full_rebuild(build, tmp_path, "events", model)
+    assert recomputed(run_model(build, tmp_path / "target", model), model) == (0, total)
+
+    # another session timeout cuts every profile's visits again
+    shorter = {"klant__session_timeout_minutes": 10}
+    assert recomputed(run_model(build, tmp_path / "target", model, **shorter), model) == (
+        total,
+        total,
+    )
+    assert_equals_full_rebuild(build, tmp_path, "timeout", model, **shorter)

@@ -7,11 +7,13 @@
     The model is materialized='incremental' with incremental_strategy='append', the hooks
     pre_hook="{{ klant.person_incremental_prepare() }}" and
     post_hook="{{ klant.person_incremental_remember() }}", and
-    meta={'person_incremental': {'inputs': <model>, 'columns': [...], 'settings': [<seed>, ...]}}:
-    inputs, the model it reads its person rows from (by name); columns, the columns of it that
-    the model reads (person_id aside); settings, models or seeds read whole, whose every change
-    recomputes every person, as does any edit of the model's own code. On an incremental run it
-    reads only the input rows of `person_id in (select person_id from
+    meta={'person_incremental': {'inputs': <model>, 'columns': [...], 'settings': [<seed>, ...],
+    'vars': [...], 'key': <column>}}: inputs, the model it reads its person rows from (by
+    name); columns, the columns of it that the model reads (the key aside); settings, models or
+    seeds read whole, and vars, the dbt vars it reads, whose every change recomputes every
+    person, as does any edit of the model's own code; key, the column that names a person in
+    both the inputs and the model (person_id unless given: a profile_id, say). On an incremental
+    run the model reads only the input rows of `<key> in (select <key> from
     person_incremental_persons())`.
 
     The table <model>__persons keeps, per person, the count and an order-free fingerprint (a sum
@@ -40,15 +42,19 @@
     {{ return(found | int > 0) }}
 {%- endmacro %}
 
-{#- the persons an incremental run computes (a relation with one column, person_id) -#}
+{#- the persons an incremental run computes (a relation with one column, the key) -#}
 {% macro person_incremental_persons() -%}
     {{ return(klant.person_incremental_relation('changed')) }}
 {%- endmacro %}
 
 {#- the code and settings the rows were computed with, as one text -#}
-{% macro person_incremental_version(settings) -%}
-    {%- set parts = ["'" ~ local_md5(model.raw_code) ~ "'"] -%}
-    {%- for relation in settings -%}
+{% macro person_incremental_version(spec) -%}
+    {%- set code = [model.raw_code] -%}
+    {%- for name in spec.vars -%}
+        {%- do code.append(name ~ '=' ~ var(name)) -%}
+    {%- endfor -%}
+    {%- set parts = ["'" ~ local_md5(code | join('\n')) ~ "'"] -%}
+    {%- for relation in spec.settings -%}
         {%- do parts.append(
             "(select " ~ dbt.cast(
                 'coalesce(sum(' ~ klant.row_fingerprint(['settings_row']) ~ '), 0)', dbt.type_string()
@@ -58,18 +64,18 @@
     {{ return(parts | join(" || '/' || ")) }}
 {%- endmacro %}
 
-{#- per person of `inputs`: how many rows and the sum of their fingerprints -#}
-{% macro person_incremental_inputs_sql(inputs, columns) -%}
+{#- per person of the inputs: how many rows and the sum of their fingerprints -#}
+{% macro person_incremental_inputs_sql(spec) -%}
     select
-        person_id,
+        {{ spec.key }},
         count(*) as input_rows,
-        sum({{ klant.row_fingerprint(columns) }}) as input_fingerprint
-    from {{ inputs }}
-    where person_id is not null
-    group by person_id
+        sum({{ klant.row_fingerprint(spec.columns) }}) as input_fingerprint
+    from {{ spec.inputs }}
+    where {{ spec.key }} is not null
+    group by {{ spec.key }}
 {%- endmacro %}
 
-{#- the model's meta person_incremental: (inputs relation, columns, settings relations) -#}
+{#- the model's meta person_incremental, its names resolved: inputs and settings as relations -#}
 {% macro person_incremental_spec() -%}
     {%- set spec = config.get('meta', {}).get('person_incremental') -%}
     {%- if spec is none -%}
@@ -79,7 +85,13 @@
     {%- for name in spec.get('settings', []) -%}
         {%- do settings.append(ref(name)) -%}
     {%- endfor -%}
-    {{ return((ref(spec['inputs']), spec['columns'], settings)) }}
+    {{ return({
+        'inputs': ref(spec['inputs']),
+        'columns': spec['columns'],
+        'settings': settings,
+        'vars': spec.get('vars', []),
+        'key': spec.get('key', 'person_id'),
+    }) }}
 {%- endmacro %}
 
 {% macro person_incremental_prepare() -%}
@@ -88,33 +100,34 @@
         {%- do run_query('drop table if exists ' ~ klant.person_incremental_persons()) -%}
         {%- do run_query('drop table if exists ' ~ klant.person_incremental_relation('inputs')) -%}
     {%- elif execute -%}
-        {%- set inputs, columns, settings = klant.person_incremental_spec() -%}
+        {%- set spec = klant.person_incremental_spec() -%}
+        {%- set key = spec.key -%}
         {%- set kept = klant.person_incremental_relation('persons') -%}
         {%- set current = klant.person_incremental_relation('inputs') -%}
         {%- set changed = klant.person_incremental_persons() -%}
         {%- do run_query('drop table if exists ' ~ current) -%}
         {%- do run_query(
-            'create table ' ~ current ~ ' as ' ~ klant.person_incremental_inputs_sql(inputs, columns)
+            'create table ' ~ current ~ ' as ' ~ klant.person_incremental_inputs_sql(spec)
         ) -%}
         {%- set has_kept = klant.person_incremental_exists(kept) -%}
         {%- set sql -%}
             with
 
             written as (
-                select person_id, count(*) as output_rows
+                select {{ key }}, count(*) as output_rows
                 from {{ this }}
-                group by person_id
+                group by {{ key }}
             ),
 
             {%- if has_kept %}
             kept as (
                 select * from {{ kept }}
-                where version = ({{ klant.person_incremental_version(settings) }})
+                where version = ({{ klant.person_incremental_version(spec) }})
             ),
             {%- else %}
             kept as (
                 select
-                    person_id,
+                    {{ key }},
                     input_rows,
                     input_fingerprint,
                     cast(null as {{ dbt.type_bigint() }}) as output_rows
@@ -124,23 +137,23 @@
             {%- endif %}
 
             persons as (
-                select person_id from {{ current }}
+                select {{ key }} from {{ current }}
                 union
-                select person_id from kept
+                select {{ key }} from kept
                 union
-                select person_id from written
+                select {{ key }} from written
             )
 
-            select persons.person_id
+            select persons.{{ key }}
             from persons
             left join {{ current }} as current_inputs
-                on current_inputs.person_id = persons.person_id
+                on current_inputs.{{ key }} = persons.{{ key }}
             left join kept
-                on kept.person_id = persons.person_id
+                on kept.{{ key }} = persons.{{ key }}
             left join written
-                on written.person_id = persons.person_id
+                on written.{{ key }} = persons.{{ key }}
             where
-                kept.person_id is null
+                kept.{{ key }} is null
                 or current_inputs.input_rows is distinct from kept.input_rows
                 or current_inputs.input_fingerprint is distinct from kept.input_fingerprint
                 or coalesce(written.output_rows, 0) <> kept.output_rows
@@ -148,14 +161,15 @@
         {%- do run_query('drop table if exists ' ~ changed) -%}
         {%- do run_query('create table ' ~ changed ~ ' as ' ~ sql) -%}
         {%- do run_query(
-            'delete from ' ~ this ~ ' where person_id in (select person_id from ' ~ changed ~ ')'
+            'delete from ' ~ this ~ ' where ' ~ key ~ ' in (select ' ~ key ~ ' from ' ~ changed ~ ')'
         ) -%}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro person_incremental_remember() -%}
     {%- if execute -%}
-        {%- set inputs, columns, settings = klant.person_incremental_spec() -%}
+        {%- set spec = klant.person_incremental_spec() -%}
+        {%- set key = spec.key -%}
         {%- set kept = klant.person_incremental_relation('persons') -%}
         {%- set current = klant.person_incremental_relation('inputs') -%}
         {%- set changed = klant.person_incremental_persons() -%}
@@ -163,28 +177,28 @@
         {%- set incremental = klant.person_incremental_exists(changed) -%}
         {%- set sql -%}
             select
-                current_inputs.person_id,
+                current_inputs.{{ key }},
                 current_inputs.input_rows,
                 current_inputs.input_fingerprint,
                 coalesce(written.output_rows, 0) as output_rows,
-                {{ klant.person_incremental_version(settings) }} as version
+                {{ klant.person_incremental_version(spec) }} as version
             from
             {%- if incremental %}
                 {{ current }} as current_inputs
             inner join {{ changed }} as changed
-                on changed.person_id = current_inputs.person_id
+                on changed.{{ key }} = current_inputs.{{ key }}
             {%- else %}
-                ({{ klant.person_incremental_inputs_sql(inputs, columns) }}) as current_inputs
+                ({{ klant.person_incremental_inputs_sql(spec) }}) as current_inputs
             {%- endif %}
             left join (
-                select person_id, count(*) as output_rows
+                select {{ key }}, count(*) as output_rows
                 from {{ this }}
                 {%- if incremental %}
-                where person_id in (select person_id from {{ changed }})
+                where {{ key }} in (select {{ key }} from {{ changed }})
                 {%- endif %}
-                group by person_id
+                group by {{ key }}
             ) as written
-                on written.person_id = current_inputs.person_id
+                on written.{{ key }} = current_inputs.{{ key }}
         {%- endset -%}
         {%- if incremental -%}
             {%- set counts = run_query(
@@ -195,8 +209,8 @@
                 {%- do run_query('create table ' ~ kept ~ ' as ' ~ sql) -%}
             {%- else -%}
                 {%- do run_query(
-                    'delete from ' ~ kept ~ ' where person_id in (select person_id from ' ~ changed
-                    ~ ') or version <> (' ~ klant.person_incremental_version(settings) ~ ')'
+                    'delete from ' ~ kept ~ ' where ' ~ key ~ ' in (select ' ~ key ~ ' from ' ~ changed
+                    ~ ') or version <> (' ~ klant.person_incremental_version(spec) ~ ')'
                 ) -%}
                 {%- do run_query('insert into ' ~ kept ~ ' ' ~ sql) -%}
             {%- endif -%}

@@ -1,3 +1,24 @@
+{#- Incremental by profile (macros/person_incremental.sql): a run computes again only the visits
+    of the profiles whose events changed (a new day's events, merged persons, a purge), every
+    profile's when the session timeout or this model's code changed, and leaves the table as a
+    full rebuild would. `dbt build --full-refresh` rebuilds it whole. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    meta={'person_incremental': {
+        'inputs': 'int_web_events_profiled',
+        'key': 'profile_id',
+        'columns': [
+            'message_id', 'person_id', 'visitor_id', 'device_key', 'anonymous_id', 'device_type',
+            'event_at', 'event_type', 'event_name', 'campaign_source', 'campaign_medium',
+            'campaign_name',
+        ],
+        'vars': ['klant__session_timeout_minutes'],
+    }},
+    pre_hook="{{ klant.person_incremental_prepare() }}",
+    post_hook="{{ klant.person_incremental_remember() }}",
+) }}
+
 {#- a visit ends after this long without an event (Google Analytics' and Segment's default) #}
 {%- set session_timeout_minutes = var("klant__session_timeout_minutes") -%}
 {#- the order of a device's events: by time, ties by messageId so every warehouse agrees -#}
@@ -22,6 +43,9 @@ profiled_events as (
         campaign_medium,
         campaign_name
     from {{ ref('int_web_events_profiled') }}
+    {%- if is_incremental() %}
+    where profile_id in (select profile_id from {{ klant.person_incremental_persons() }})
+    {%- endif %}
 ),
 
 {#- one device of one profile is one stream of visits: a shared tablet gives each partner
