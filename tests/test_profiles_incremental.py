@@ -77,6 +77,10 @@ def assert_equals_full_rebuild(
     full_db.unlink()
 
 
+def first_column(con: duckdb.DuckDBPyConnection, sql: str) -> list:
+    return [row[0] for row in con.execute(sql).fetchall()]
+
+
 @pytest.fixture
 def build(sample_build: Settings, tmp_path: Path) -> Path:
     return clone_build(sample_build, tmp_path / "clone").build_db
@@ -92,14 +96,12 @@ def test_an_unchanged_build_ranks_no_one_again(build: Path, tmp_path: Path):
 
 def test_changed_candidates_rank_only_their_persons_again(build: Path, tmp_path: Path):
     con = duckdb.connect(str(build))
-    persons = [
-        row[0]
-        for row in con.execute(
-            f"select person_id from {RANKED} group by person_id "
-            "having count(*) filter (attribute = 'first_name') > 0 "
-            "and count(*) filter (attribute = 'country') > 0 order by person_id limit 8"
-        ).fetchall()
-    ]
+    persons = first_column(
+        con,
+        f"select person_id from {RANKED} group by person_id "
+        "having count(*) filter (attribute = 'first_name') > 0 "
+        "and count(*) filter (attribute = 'country') > 0 order by person_id limit 8",
+    )
     new_records, merged, survivor, erased, purged, stopped, forgotten = (
         persons[0:2], persons[2], persons[3], persons[4], persons[5], persons[6], persons[7]
     )  # fmt: skip
@@ -162,13 +164,11 @@ def test_an_edited_survivorship_seed_ranks_every_person_again(build: Path, tmp_p
 
 def test_changed_events_sessionize_only_their_profiles_again(build: Path, tmp_path: Path):
     con = duckdb.connect(str(build))
-    profiles = [
-        row[0]
-        for row in con.execute(
-            f"select profile_id from {SESSIONS} group by profile_id having count(*) > 1 "
-            "order by profile_id limit 5"
-        ).fetchall()
-    ]
+    profiles = first_column(
+        con,
+        f"select profile_id from {SESSIONS} group by profile_id having count(*) > 1 "
+        "order by profile_id limit 5",
+    )
     later, merged, survivor, erased, purged = profiles
     # a next day's event: a new visit of one profile, on its last device
     con.execute(
