@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,26 @@ def dbt_command(args: list[str], target: Path) -> subprocess.CompletedProcess:
 def dbt_compile(select: str, target: Path, *args: str) -> subprocess.CompletedProcess:
     """`dbt compile --select <select>` of the project into `target`, on a build file there."""
     return dbt_command(["compile", "--select", select, *args], target)
+
+
+def recomputed_persons(output: str, model: str) -> tuple[int, int]:
+    """(persons computed again, persons in the inputs) as a person-incremental model's post-hook
+    logged them in dbt's output (macros/person_incremental.sql): exactly one such line."""
+    found = re.findall(rf"{model}: recomputed (\d+) of (\d+) persons", output)
+    assert len(found) == 1, output[-3000:]
+    return int(found[0][0]), int(found[0][1])
+
+
+def rows_only_in_each(cur, first: str, second: str) -> tuple[int, int]:
+    """(rows of `first` not in `second`, rows of `second` not in `first`), duplicates counted
+    (EXCEPT ALL both ways): (0, 0) when the two relations hold the same rows. `cur`: a DuckDB
+    connection or a PostgreSQL cursor."""
+    only = "select count(*) from (select * from {} except all select * from {}) as only_in"
+    counts = []
+    for a, b in ((first, second), (second, first)):
+        cur.execute(only.format(a, b))
+        counts.append(cur.fetchone()[0])
+    return counts[0], counts[1]
 
 
 def postgres_dsn(dbname: str = "postgres") -> str:

@@ -4,7 +4,6 @@ published tables. One build serves every test in this module."""
 
 import json
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -20,7 +19,12 @@ from klant.ingest.loader import load_source
 from klant.ingest.sources import SOURCES
 from klant.privacy.keys import request_transform
 from klant.settings import DBT_PROJECT_DIR, Settings
-from tests.conftest import copy_sample_exports, postgres_dsn
+from tests.conftest import (
+    copy_sample_exports,
+    postgres_dsn,
+    recomputed_persons,
+    rows_only_in_each,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -335,9 +339,7 @@ def test_profile_ranking_is_incremental_by_person_on_postgres(
         return done.stdout
 
     def recomputed(output: str) -> tuple[int, int]:
-        found = re.findall(r"int_profile_values_ranked: recomputed (\d+) of (\d+) persons", output)
-        assert len(found) == 1, output[-3000:]
-        return int(found[0][0]), int(found[0][1])
+        return recomputed_persons(output, "int_profile_values_ranked")
 
     done, total = recomputed(run_ranked())
     assert done == 0 and total > 1000
@@ -360,11 +362,7 @@ def test_profile_ranking_is_incremental_by_person_on_postgres(
     try:
         run_ranked("--full-refresh")
         with postgres_build.connect() as pg, pg.cursor() as cur:
-            only = "select count(*) from (select * from {} except all select * from {}) as d"
-            cur.execute(only.format(ranked, "public.ranked_incremental"))
-            assert cur.fetchone()[0] == 0
-            cur.execute(only.format("public.ranked_incremental", ranked))
-            assert cur.fetchone()[0] == 0
+            assert rows_only_in_each(cur, ranked, "public.ranked_incremental") == (0, 0)
             cur.execute(f"select count(*) from {ranked} where person_id = %s", [erased])
             assert cur.fetchone()[0] == 0
     finally:

@@ -7,7 +7,6 @@ after each, the incremental run is compared row for row (EXCEPT ALL both ways) w
 `dbt run --full-refresh` on a copy, and the persons it recomputed are exactly the ones touched."""
 
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from bench.dbt_cli import dbt_on
 from klant.settings import SAMPLE_AS_OF, Settings
-from tests.conftest import clone_build
+from tests.conftest import clone_build, recomputed_persons, rows_only_in_each
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +34,8 @@ def run_model(
     return dbt_on(args, build_db, target, variables)
 
 
-def run_ranked(build_db: Path, target: Path, *, full_refresh: bool = False) -> str:
-    return run_model(build_db, target, full_refresh=full_refresh)
-
-
 def recomputed(output: str, model: str = MODEL) -> tuple[int, int]:
-    """(persons computed again, persons in the inputs) as the post-hook logged them."""
-    found = re.findall(rf"{model}: recomputed (\d+) of (\d+) persons", output)
-    assert len(found) == 1, output[-3000:]
-    return int(found[0][0]), int(found[0][1])
+    return recomputed_persons(output, model)
 
 
 def assert_equals_full_rebuild(
@@ -57,21 +49,10 @@ def assert_equals_full_rebuild(
     con = duckdb.connect(str(build_db), read_only=True)
     con.execute(f"attach '{full_db}' as full_build (read_only)")
     try:
-        full = f"full_build.{table}"
-        counts = [
-            con.execute(
-                f"select count(*) from (select * from {a} except all select * from {b})"
-            ).fetchone()[0]
-            for a, b in ((table, full), (full, table))
-        ]
-        assert counts == [0, 0], (step, counts)
+        assert rows_only_in_each(con, table, f"full_build.{table}") == (0, 0), step
         # and the entries kept for the next run are the ones a full rebuild keeps
-        kept = f"select * from {table}__persons"
-        full_kept = f"select * from full_build.{table}__persons"
-        assert (
-            con.execute(f"select count(*) from ({kept} except {full_kept})").fetchone()[0],
-            con.execute(f"select count(*) from ({full_kept} except {kept})").fetchone()[0],
-        ) == (0, 0), step
+        kept = f"{table}__persons"
+        assert rows_only_in_each(con, kept, f"full_build.{kept}") == (0, 0), step
     finally:
         con.close()
     full_db.unlink()
@@ -87,7 +68,7 @@ def build(sample_build: Settings, tmp_path: Path) -> Path:
 
 
 def test_an_unchanged_build_ranks_no_one_again(build: Path, tmp_path: Path):
-    done, total = recomputed(run_ranked(build, tmp_path / "target"))
+    done, total = recomputed(run_model(build, tmp_path / "target"))
     con = duckdb.connect(str(build), read_only=True)
     persons = con.execute(f"select count(distinct person_id) from {UNIONED}").fetchone()[0]
     con.close()
@@ -125,7 +106,7 @@ def test_changed_candidates_rank_only_their_persons_again(build: Path, tmp_path:
     total = con.execute(f"select count(distinct person_id) from {UNIONED}").fetchone()[0]
     con.close()
 
-    assert recomputed(run_ranked(build, tmp_path / "target")) == (8, total)
+    assert recomputed(run_model(build, tmp_path / "target")) == (8, total)
     assert_equals_full_rebuild(build, tmp_path, "changed")
     con = duckdb.connect(str(build), read_only=True)
     gone = con.execute(
@@ -139,7 +120,7 @@ def test_changed_candidates_rank_only_their_persons_again(build: Path, tmp_path:
     assert gone == 0 and added >= 4
 
     # and the next run has nothing left to do
-    assert recomputed(run_ranked(build, tmp_path / "target")) == (0, total)
+    assert recomputed(run_model(build, tmp_path / "target")) == (0, total)
 
 
 def test_an_edited_survivorship_seed_ranks_every_person_again(build: Path, tmp_path: Path):
@@ -158,7 +139,7 @@ def test_an_edited_survivorship_seed_ranks_every_person_again(build: Path, tmp_p
     total = con.execute(f"select count(distinct person_id) from {UNIONED}").fetchone()[0]
     con.close()
 
-    assert recomputed(run_ranked(build, tmp_path / "target")) == (total, total)
+    assert recomputed(run_model(build, tmp_path / "target")) == (total, total)
     assert_equals_full_rebuild(build, tmp_path, "seed")
 
 

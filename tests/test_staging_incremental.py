@@ -19,7 +19,7 @@ from klant.identity.dictionary import update_dictionary
 from klant.ingest.loader import load_source
 from klant.ingest.sources import COMMERCE, WEB
 from klant.settings import SAMPLE_AS_OF
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, rows_only_in_each
 
 MODELS = (
     "stg_web__event_deliveries",
@@ -65,12 +65,7 @@ def differences(incremental_db: Path, full_db: Path) -> dict[str, tuple[int, int
         found = {}
         for model in MODELS:
             inc, full = f"staging.{model}", f"full_build.staging.{model}"
-            found[model] = tuple(
-                con.execute(
-                    f"select count(*) from (select * from {a} except all select * from {b})"
-                ).fetchone()[0]
-                for a, b in ((inc, full), (full, inc))
-            )
+            found[model] = rows_only_in_each(con, inc, full)
         return found
     finally:
         con.close()

@@ -42,6 +42,12 @@
     {{ return(found | int > 0) }}
 {%- endmacro %}
 
+{#- (re)create a table of a query's rows -#}
+{% macro person_incremental_replace(relation, sql) -%}
+    {%- do run_query('drop table if exists ' ~ relation) -%}
+    {%- do run_query('create table ' ~ relation ~ ' as ' ~ sql) -%}
+{%- endmacro %}
+
 {#- the persons an incremental run computes (a relation with one column, the key) -#}
 {% macro person_incremental_persons() -%}
     {{ return(klant.person_incremental_relation('changed')) }}
@@ -105,10 +111,7 @@
         {%- set kept = klant.person_incremental_relation('persons') -%}
         {%- set current = klant.person_incremental_relation('inputs') -%}
         {%- set changed = klant.person_incremental_persons() -%}
-        {%- do run_query('drop table if exists ' ~ current) -%}
-        {%- do run_query(
-            'create table ' ~ current ~ ' as ' ~ klant.person_incremental_inputs_sql(spec)
-        ) -%}
+        {%- do klant.person_incremental_replace(current, klant.person_incremental_inputs_sql(spec)) -%}
         {%- set has_kept = klant.person_incremental_exists(kept) -%}
         {%- set sql -%}
             with
@@ -158,8 +161,7 @@
                 or current_inputs.input_fingerprint is distinct from kept.input_fingerprint
                 or coalesce(written.output_rows, 0) <> kept.output_rows
         {%- endset -%}
-        {%- do run_query('drop table if exists ' ~ changed) -%}
-        {%- do run_query('create table ' ~ changed ~ ' as ' ~ sql) -%}
+        {%- do klant.person_incremental_replace(changed, sql) -%}
         {%- do run_query(
             'delete from ' ~ this ~ ' where ' ~ key ~ ' in (select ' ~ key ~ ' from ' ~ changed ~ ')'
         ) -%}
@@ -173,6 +175,7 @@
         {%- set kept = klant.person_incremental_relation('persons') -%}
         {%- set current = klant.person_incremental_relation('inputs') -%}
         {%- set changed = klant.person_incremental_persons() -%}
+        {%- set version = klant.person_incremental_version(spec) -%}
         {#- is_incremental() is true after a first build too: the table exists by now #}
         {%- set incremental = klant.person_incremental_exists(changed) -%}
         {%- set sql -%}
@@ -181,7 +184,7 @@
                 current_inputs.input_rows,
                 current_inputs.input_fingerprint,
                 coalesce(written.output_rows, 0) as output_rows,
-                {{ klant.person_incremental_version(spec) }} as version
+                {{ version }} as version
             from
             {%- if incremental %}
                 {{ current }} as current_inputs
@@ -210,7 +213,7 @@
             {%- else -%}
                 {%- do run_query(
                     'delete from ' ~ kept ~ ' where ' ~ key ~ ' in (select ' ~ key ~ ' from ' ~ changed
-                    ~ ') or version <> (' ~ klant.person_incremental_version(spec) ~ ')'
+                    ~ ') or version <> (' ~ version ~ ')'
                 ) -%}
                 {%- do run_query('insert into ' ~ kept ~ ' ' ~ sql) -%}
             {%- endif -%}
@@ -219,8 +222,7 @@
                 info=True
             ) -%}
         {%- else -%}
-            {%- do run_query('drop table if exists ' ~ kept) -%}
-            {%- do run_query('create table ' ~ kept ~ ' as ' ~ sql) -%}
+            {%- do klant.person_incremental_replace(kept, sql) -%}
         {%- endif -%}
         {%- do run_query('drop table if exists ' ~ changed) -%}
         {%- do run_query('drop table if exists ' ~ current) -%}
