@@ -154,3 +154,46 @@ def test_a_suite_reads_only_the_columns_it_checks_and_those_of_its_row_condition
     # an expectation that names columns some other way reads the whole table
     suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(column_set=["granted"]))
     assert suite_columns(suite, columns) == columns
+
+
+# one value of each DuckDB type a build table may have; the first ones take the Arrow path
+VALUES_BY_TYPE = {
+    "varchar": "'a'", "boolean": "true", "tinyint": "1", "smallint": "1", "integer": "1",
+    "bigint": "1", "utinyint": "1", "usmallint": "1", "uinteger": "1", "ubigint": "1",
+    "hugeint": "1", "float": "1.5", "double": "1.5", "decimal(12,2)": "120.50",
+    "decimal(38,10)": "1.25", "date": "date '2026-01-01'",
+    "timestamp": "timestamp '2026-01-01 12:00:00'",
+    "timestamptz": "timestamptz '2026-01-01 12:00:00+00'",
+    # read with .df(): Arrow gives them another form
+    "uuid": "'00000000-0000-0000-0000-000000000001'", "interval": "interval 1 day",
+    "json": "'{\"a\": 1}'", "varchar[]": "['a']",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(VALUES_BY_TYPE))
+@pytest.mark.parametrize("nulls", [False, True], ids=["no-nulls", "nulls"])
+def test_a_table_is_read_into_pandas_as_duckdb_df_reads_it(kind: str, nulls: bool) -> None:
+    """read_frame goes through Arrow for speed, yet gives exactly the dtypes and values of
+    DuckDB's .df() (which GX's pandas engine was written against): nullable integers and
+    booleans where a null is, datetimes for dates, floats for decimals; other types fall back."""
+    import pandas as pd
+
+    from klant.audit import read_frame
+
+    con = duckdb.connect()
+    value = VALUES_BY_TYPE[kind]
+    sql = f"select cast({value} as {kind}) as c, 'x' as s, 7 as n"
+    if nulls:
+        sql += f" union all select cast(null as {kind}), null, null"
+    for query in (sql, f"select * from ({sql}) where false"):
+        pd.testing.assert_frame_equal(read_frame(con, query), con.execute(query).df())
+
+
+def test_a_result_with_a_column_name_twice_is_read_as_df_reads_it() -> None:
+    import pandas as pd
+
+    from klant.audit import read_frame
+
+    con = duckdb.connect()
+    sql = "select 1 as a, 'x' as a"
+    pd.testing.assert_frame_equal(read_frame(con, sql), con.execute(sql).df())

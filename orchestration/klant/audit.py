@@ -16,6 +16,9 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from expectations import SUITES, segment
 from klant import graph_health as health
@@ -127,6 +130,52 @@ def suite_columns(suite: gx.ExpectationSuite, columns: list[str]) -> list[str]:
     return chosen or columns
 
 
+# DuckDB column types whose Arrow form converts to what .df() gives (see _as_df_column)
+_ARROW_READ_TYPES = {
+    "VARCHAR", "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "DATE", "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE",
+}  # fmt: skip
+# pandas' nullable integers, which .df() gives an integer column that holds a null
+_NULLABLE_INTEGERS = {
+    pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(),
+}  # fmt: skip
+
+
+def _as_df_column(column: pa.ChunkedArray) -> pd.Series:
+    """An Arrow column of one of _ARROW_READ_TYPES as the pandas column .df() makes of it."""
+    kind = column.type
+    if pa.types.is_date(kind):  # datetime64[us], not datetime.date objects
+        return pc.cast(column, pa.timestamp("us")).to_pandas()
+    if pa.types.is_decimal(kind):  # DECIMAL and HUGEINT: float64
+        return pc.cast(column, pa.float64()).to_pandas()
+    if column.null_count and pa.types.is_boolean(kind):
+        return column.to_pandas().astype("boolean")
+    if column.null_count and pa.types.is_integer(kind):
+        return column.to_pandas(types_mapper=_NULLABLE_INTEGERS.get)
+    return column.to_pandas()
+
+
+def read_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """A query's rows as the pandas DataFrame DuckDB's .df() gives (the same dtypes and values),
+    converted through Arrow: .df() turns text into pandas strings value by value (the consent
+    changes' 2.9M rows at a million people: 5.8 s, through Arrow 2.9 s). A result with a
+    column of another type (UUID, INTERVAL, JSON, lists, ...), a name twice or no row is read
+    with .df()."""
+    result = con.execute(sql)
+    names = [d[0] for d in result.description]
+    kinds = [str(d[1]).split("(")[0] for d in result.description]
+    if len(set(names)) < len(names) or not set(kinds) <= _ARROW_READ_TYPES:
+        return result.df()
+    table = result.to_arrow_table()
+    if not table.num_rows:  # .df() types an empty text column object, not string
+        return con.execute(sql).df()
+    columns = {n: _as_df_column(c).rename(n) for n, c in zip(names, table.columns, strict=True)}
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+
+
 def validate_table(
     con: duckdb.DuckDBPyConnection, relation: str, build_suite: SuiteBuilder
 ) -> SuiteOutcome:
@@ -136,7 +185,7 @@ def validate_table(
     suite = build_suite()
     columns = [row[0] for row in con.execute(f"select * from {relation} limit 0").description]
     chosen = ", ".join(f'"{c}"' for c in suite_columns(suite, columns))
-    frame = con.execute(f"select {chosen} from {relation}").df()
+    frame = read_frame(con, f"select {chosen} from {relation}")
     return validate_frame(frame, build_suite, context, suite)
 
 
