@@ -125,6 +125,71 @@ def identity_baseline(con: duckdb.DuckDBPyConnection) -> dict:
     return {"edges": edges, "nodes": nodes, "seconds": timings, "partition": partition}
 
 
+OBSERVED = "intermediate.int_identifiers_observed"
+
+
+def identity_reach(con: duckdb.DuckDBPyConnection, build: str, since: str) -> dict:
+    """How much of the identity graph of the build file `build` the records observed since
+    `since` reach: their identifiers, the groups of every link holding one (kept or dropped by
+    the limits, as a dropped link still decides what the limits keep), and those groups' share
+    of all identifiers and links. An identity stage that recomputed only what a day's records
+    touch would recompute that share; the rest of the graph would stay as it was."""
+    con.execute(f"attach '{build}' as reach_build (read_only)")
+    try:
+        con.execute(
+            f"""
+            create or replace table reach_edges as
+            select identifier_key_a as key_a, identifier_key_b as key_b
+            from reach_build.{LINKS}
+            """
+        )
+        con.execute(
+            f"""
+            create or replace table reach_touched as
+            select distinct identifier_key
+            from reach_build.{OBSERVED}
+            where is_linkable and observed_at >= cast(? as timestamp)
+            """,
+            [since],
+        )
+    finally:
+        con.execute("detach reach_build")
+    group_edges(con, "reach_edges")
+    row = con.execute(
+        """
+        with
+        touched_groups as (
+            select distinct labels.label
+            from reach_touched inner join bench_labels as labels using (identifier_key)
+        ),
+        link_groups as (
+            select labels.label
+            from reach_edges as edges
+            inner join bench_labels as labels on labels.identifier_key = edges.key_a
+        )
+        select
+            (select count(*) from reach_touched),
+            (select count(*) from touched_groups),
+            (select count(*) from bench_labels where label in (select label from touched_groups)),
+            (select count(*) from bench_labels),
+            (select count(*) from link_groups where label in (select label from touched_groups)),
+            (select count(*) from link_groups)
+        """
+    ).fetchall()[0]
+    touched, groups, reached, identifiers, reached_links, links = row
+    return {
+        "since": since,
+        "touched_identifiers": touched,
+        "touched_groups": groups,
+        "identifiers_reached": reached,
+        "identifiers": identifiers,
+        "identifier_share": round(reached / identifiers, 4) if identifiers else None,
+        "links_reached": reached_links,
+        "links": links,
+        "link_share": round(reached_links / links, 4) if links else None,
+    }
+
+
 def traits_sql(as_of: str, session_timeout_minutes: int = 30) -> str:
     """One script: web and order traits per person from the raw tables and the person map."""
     now = f"timestamp '{as_of}'"

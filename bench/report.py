@@ -129,7 +129,24 @@ def markdown(result: dict) -> str:
             "",
             *stage_table(incremental),
         ]
+        reach = incremental.get("identity_reach")
+        if reach:
+            lines += ["", *identity_reach_lines(reach)]
     return "\n".join(lines) + "\n"
+
+
+def identity_reach_lines(reach: dict) -> list[str]:
+    """What the day's records reach of the identity graph (baselines.identity_reach)."""
+    return [
+        f"Identity reach: the records observed since {reach['since']} hold "
+        f"{_int(reach['touched_identifiers'])} identifiers in {_int(reach['touched_groups'])} "
+        "groups of links (kept or dropped by the limits); those groups hold "
+        f"{_int(reach['identifiers_reached'])} of {_int(reach['identifiers'])} identifiers "
+        f"({100 * reach['identifier_share']:.1f}%) and {_int(reach['links_reached'])} of "
+        f"{_int(reach['links'])} links ({100 * reach['link_share']:.1f}%): what an identity "
+        "stage recomputing only the groups a day touches would recompute. This run's identity "
+        "stage recomputes them all.",
+    ]
 
 
 def _trait_check(traits: dict) -> str:

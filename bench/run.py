@@ -316,12 +316,16 @@ def incremental_run(landing: Path, work: Path, as_of: str, full: dict, seed: int
     if not report["success"]:
         raise RuntimeError(f"the incremental klant_full failed: {report['failures']}")
     measured = measure(report, samples, work)
+    reach = baselines.identity_reach(
+        duckdb.connect(), str(work / "warehouse" / "build.duckdb"), day.isoformat()
+    )
     return {
         "day": day.isoformat(),
         "as_of": next_as_of,
         "added": added,
         **measured,
         "share_of_full": round(measured["wall_seconds"] / full["wall_seconds"], 4),
+        "identity_reach": reach,
     }
 
 

@@ -303,3 +303,42 @@ def test_a_node_window_spans_compile_and_execute() -> None:
     assert end - start == pytest.approx(28.0)
     assert node_window({"timing": []}) is None
     assert node_window({"timing": [{"name": "compile", "started_at": None}]}) is None
+
+
+def test_identity_reach_counts_the_groups_of_all_links_that_the_new_records_touch(
+    tmp_path: Path,
+) -> None:
+    from bench.baselines import identity_reach
+    from bench.report import identity_reach_lines
+
+    build = tmp_path / "build.duckdb"
+    con = duckdb.connect(str(build))
+    con.execute("create schema intermediate")
+    # groups {a, b, c} (b-c dropped by a limit, still one group of links), {d, e}, {f}
+    con.execute(
+        "create table intermediate.int_identifier_links_limited as select * from (values "
+        "('a', 'a', true), ('b', 'b', true), ('c', 'c', true), ('d', 'd', true), "
+        "('e', 'e', true), ('f', 'f', true), ('a', 'b', true), ('b', 'c', false), "
+        "('d', 'e', true)) as t(identifier_key_a, identifier_key_b, is_kept)"
+    )
+    # the day's records hold c (so reach a, b, c) and a blocked d (not linkable: no reach)
+    con.execute(
+        "create table intermediate.int_identifiers_observed as select * from (values "
+        "('c', true, timestamp '2026-11-29 10:00'), ('d', false, timestamp '2026-11-29 11:00'), "
+        "('e', true, timestamp '2026-11-28 23:59'), ('c', true, timestamp '2026-11-29 12:00')) "
+        "as t(identifier_key, is_linkable, observed_at)"
+    )
+    con.close()
+    reach = identity_reach(duckdb.connect(), str(build), "2026-11-29")
+    assert reach == {
+        "since": "2026-11-29",
+        "touched_identifiers": 1,
+        "touched_groups": 1,
+        "identifiers_reached": 3,
+        "identifiers": 6,
+        "identifier_share": 0.5,
+        "links_reached": 5,
+        "links": 9,
+        "link_share": round(5 / 9, 4),
+    }
+    assert "3 of 6 identifiers (50.0%)" in identity_reach_lines(reach)[0]
