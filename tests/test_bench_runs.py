@@ -164,9 +164,22 @@ def test_report_shows_chains_and_the_incremental_run() -> None:
             "added": {"web_events": 321, "orders_rows": 45, "orders": 20},
             **_measured(12.0),
             "share_of_full": 0.12,
+            "identity_reach": {
+                "since": "2026-11-29",
+                "touched_identifiers": 40,
+                "touched_groups": 30,
+                "identifiers_reached": 200,
+                "identifiers": 1000,
+                "identifier_share": 0.2,
+                "links_reached": 500,
+                "links": 2000,
+                "link_share": 0.25,
+            },  # fmt: skip
         },
     }
     text = markdown(result)
+    assert "hold 40 identifiers in 30 groups" in text
+    assert "200 of 1,000 identifiers (20.0%) and 500 of 2,000 links (25.0%)" in text
     assert "| **ratio** | **1.30x** | |" in text
     assert "19,980 events" in text
     assert "Added 321 web events and 45 order rows (20 orders)" in text
