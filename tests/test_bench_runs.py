@@ -174,7 +174,7 @@ def test_report_shows_chains_and_the_incremental_run() -> None:
                 "links_reached": 500,
                 "links": 2000,
                 "link_share": 0.25,
-            },  # fmt: skip
+            },
         },
     }
     text = markdown(result)
