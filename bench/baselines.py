@@ -134,6 +134,7 @@ def identity_reach(con: duckdb.DuckDBPyConnection, build: str, since: str) -> di
     the limits, as a dropped link still decides what the limits keep), and those groups' share
     of all identifiers and links. An identity stage that recomputed only what a day's records
     touch would recompute that share; the rest of the graph would stay as it was."""
+    con.execute("set enable_progress_bar = false")
     con.execute(f"attach '{build}' as reach_build (read_only)")
     try:
         con.execute(
