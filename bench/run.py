@@ -316,9 +316,10 @@ def incremental_run(landing: Path, work: Path, as_of: str, full: dict, seed: int
     if not report["success"]:
         raise RuntimeError(f"the incremental klant_full failed: {report['failures']}")
     measured = measure(report, samples, work)
-    reach = baselines.identity_reach(
-        duckdb.connect(), str(work / "warehouse" / "build.duckdb"), day.isoformat()
-    )
+    with duckdb.connect() as con:  # in memory: the build file is only attached, read-only
+        reach = baselines.identity_reach(
+            con, str(work / "warehouse" / "build.duckdb"), day.isoformat()
+        )
     return {
         "day": day.isoformat(),
         "as_of": next_as_of,
