@@ -24,7 +24,16 @@
        dropped. The level is redone; it is now within every limit.
     Returns one row per link: node_a, node_b (a <= b), level, is_kept, component_id (the
     smallest node id of its group, for kept links), drop_stage, dropped_node (the identifier
-    dropped, when that dropped the link), limit_type, limit_count, limit_max, groups_touched.
+    dropped, when that dropped the link), limit_type, limit_count, limit_max, groups_touched,
+    and link_group: the smallest node id of the link's component over all links, kept and
+    dropped alike (the groups that dropped links join). Nothing outside a link group can change
+    what the rules decide inside it, which is what lets a caller recompute only the link groups
+    that changed.
+
+    scope (optional): a relation with one column, node, closed under the links (every link
+    has both ends in it or neither: whole link groups). Only its nodes and links are computed;
+    levels are still ranked over every node of edges, so a link's level is the one a run over
+    all of them gives.
 
     Label propagation is connected_components_propagate (frontier, hooking, pointer jumping;
     fails the build past var klant__identity_max_rounds). The groups before level k are
@@ -35,29 +44,34 @@
     earlier levels again. The model drops the result table with a post_hook calling
     connected_components_cleanup().
 -#}
-{% macro connected_components_with_limits(edges, rules, scratch_prefix=none) %}
+{% macro connected_components_with_limits(edges, rules, scratch_prefix=none, scope=none) %}
     {%- set state = klant.connected_components_state(scratch_prefix) -%}
     {%- set t_string = dbt.type_string() -%}
     {%- set t_bigint = dbt.type_bigint() -%}
 
     {%- set sql -%}
-        select
-            n.node,
-            n.identifier_type,
-            n.first_seen_at,
-            dense_rank() over (order by coalesce(r.priority, 1000000)) as level,
-            r.max_per_person
-        from (
+        select * from (
             select
-                identifier_id_a as node,
-                min(identifier_type_a) as identifier_type,
-                min(first_observed_at) as first_seen_at
-            from {{ edges }}
-            where identifier_id_a = identifier_id_b
-            group by identifier_id_a
-        ) as n
-        left join {{ rules }} as r
-            on r.identifier_type = n.identifier_type
+                n.node,
+                n.identifier_type,
+                n.first_seen_at,
+                dense_rank() over (order by coalesce(r.priority, 1000000)) as level,
+                r.max_per_person
+            from (
+                select
+                    identifier_id_a as node,
+                    min(identifier_type_a) as identifier_type,
+                    min(first_observed_at) as first_seen_at
+                from {{ edges }}
+                where identifier_id_a = identifier_id_b
+                group by identifier_id_a
+            ) as n
+            left join {{ rules }} as r
+                on r.identifier_type = n.identifier_type
+        ) as ranked
+        {%- if scope is not none %}
+        where node in (select node from {{ scope }})
+        {%- endif %}
     {%- endset -%}
     {%- set nodes = klant.connected_components_step(state, 'nodes', sql) -%}
 
@@ -78,6 +92,9 @@
                 least(identifier_id_a, identifier_id_b) as node_a,
                 greatest(identifier_id_a, identifier_id_b) as node_b
             from {{ edges }}
+            {%- if scope is not none %}
+            where identifier_id_a in (select node from {{ scope }})
+            {%- endif %}
         ) as e
         inner join {{ nodes }} as a
             on a.node = e.node_a
@@ -495,6 +512,60 @@
         left join {{ s.dropped_nodes }} as db
             on db.node = l.node_b
     {%- endset -%}
+    {%- set verdicts = klant.connected_components_step(state, 'verdicts', sql) -%}
+
+    {#- the link groups: each kept group, or dropped identifier, joined to others by the dropped
+        links between them (few), as components of their own #}
+    {%- set sql -%}
+        select
+            node_a as node,
+            coalesce(component_id, node_a) as grp
+        from {{ verdicts }}
+        where node_a = node_b
+    {%- endset -%}
+    {%- set node_groups = klant.connected_components_step(state, 'node_groups', sql) -%}
+    {%- set sql -%}
+        with ends as (
+            select
+                ga.grp as group_a,
+                gb.grp as group_b
+            from {{ verdicts }} as v
+            inner join {{ node_groups }} as ga
+                on ga.node = v.node_a
+            inner join {{ node_groups }} as gb
+                on gb.node = v.node_b
+            where not v.is_kept and v.node_a <> v.node_b
+        )
+
+        select group_a as src, group_b as dst from ends where group_a <> group_b
+        union
+        select group_b as src, group_a as dst from ends where group_a <> group_b
+    {%- endset -%}
+    {%- set dropped_edges = klant.connected_components_step(state, 'dropped_edges', sql) -%}
+    {%- set start = klant.connected_components_step(state, 'link_group_labels',
+        'select distinct src as node, src as label from ' ~ dropped_edges
+    ) -%}
+    {%- set frontier = none -%}
+    {%- if state.can_loop -%}
+        {%- set frontier = klant.connected_components_step(state, 'link_group_frontier',
+            'select node, label from ' ~ start
+        ) -%}
+    {%- endif -%}
+    {%- set link_groups = klant.connected_components_propagate(
+        state, dropped_edges, start, frontier, 'link_groups'
+    ) -%}
+    {%- set level_rounds = state.rounds[:-1] -%}
+    {%- set level_jumps = state.jumps[:-1] -%}
+    {%- set sql -%}
+        select
+            v.*,
+            coalesce(m.label, g.grp) as link_group
+        from {{ verdicts }} as v
+        inner join {{ node_groups }} as g
+            on g.node = v.node_a
+        left join {{ link_groups }} as m
+            on m.node = g.grp
+    {%- endset -%}
     {%- set result = klant.connected_components_step(state, 'result', sql) -%}
 
     {%- if state.can_loop -%}
@@ -506,10 +577,11 @@
         {%- do log(
             "connected_components_with_limits: " ~ this ~ " converged: " ~ size[0] ~ " identifiers, "
             ~ size[1] ~ " links, " ~ level_count ~ " levels; rounds per level and attempt "
-            ~ state.rounds | join(', ') ~ " (" ~ state.rounds | sum ~ " in all, with "
-            ~ state.jumps | sum ~ " pointer-jumping steps; attempts per level "
+            ~ level_rounds | join(', ') ~ " (" ~ level_rounds | sum ~ " in all, with "
+            ~ level_jumps | sum ~ " pointer-jumping steps; attempts per level "
             ~ s.attempts | join(', ') ~ "); dropped " ~ size[2] ~ " identifiers and "
-            ~ size[3] ~ " links over a limit",
+            ~ size[3] ~ " links over a limit; link groups in " ~ state.rounds[-1] ~ " rounds"
+            ~ (" (within a scope of " ~ size[0] ~ " identifiers)" if scope is not none else ""),
             info=True
         ) -%}
         {%- do klant.connected_components_drop(

@@ -1,17 +1,33 @@
+{#- Incremental by link group (macros/identity_incremental.sql): a run computes again only the
+    link groups whose links changed, and leaves the table as a full rebuild would. -#}
 {{
     config(
-        post_hook="{{ klant.connected_components_cleanup() }}",
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ klant.identity_incremental_prepare() }}",
+        post_hook=[
+            "{{ klant.connected_components_cleanup() }}",
+            "{{ klant.identity_incremental_remember() }}",
+        ],
     )
 }}
+
+{%- set scope = klant.identity_incremental_scope() %}
 
 with
 
 links as (
     select * from {{ ref('int_identifiers_linked') }}
+    {%- if scope is not none %}
+    where identifier_id_a in (select node from {{ scope }})
+    {%- endif %}
 ),
 
 limited as (
-    {{ klant.connected_components_with_limits(ref('int_identifiers_linked'), ref('identity_rules')) }}
+    {{ klant.connected_components_with_limits(
+        ref('int_identifiers_linked'), ref('identity_rules'), scope=scope
+    ) }}
 ),
 
 verdicts as (
@@ -33,6 +49,9 @@ verdicts as (
         limited.limit_count,
         limited.limit_max,
         limited.groups_touched,
+        limited.link_group,
+        links.identifier_id_a,
+        links.identifier_id_b,
         links.record_count,
         links.first_observed_at,
         links.last_observed_at
@@ -81,7 +100,10 @@ final as (
         verdicts.groups_touched,
         verdicts.record_count,
         verdicts.first_observed_at,
-        verdicts.last_observed_at
+        verdicts.last_observed_at,
+        verdicts.identifier_id_a,
+        verdicts.identifier_id_b,
+        verdicts.link_group
     from verdicts
     left join component_keys
         on
