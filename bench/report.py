@@ -131,12 +131,26 @@ def markdown(result: dict) -> str:
         ]
         reach = incremental.get("identity_reach")
         if reach:
-            lines += ["", *identity_reach_lines(reach)]
+            lines += ["", *identity_reach_lines(reach, incremental.get("identity_recomputed"))]
     return "\n".join(lines) + "\n"
 
 
-def identity_reach_lines(reach: dict) -> list[str]:
-    """What the day's records reach of the identity graph (baselines.identity_reach)."""
+def identity_reach_lines(reach: dict, recomputed: dict | None = None) -> list[str]:
+    """What the day's records reach of the identity graph (baselines.identity_reach), and what
+    the run's identity rules computed again (run.identity_recomputed)."""
+    if recomputed is None:
+        done = "This run's identity stage recomputed every link."
+    else:
+        done = (
+            f"This run's int_identifier_links_limited computed the links of "
+            f"{_int(recomputed['identifiers_recomputed'])} of {_int(recomputed['identifiers'])} "
+            f"identifiers again ({100 * recomputed['identifier_share']:.1f}%)"
+        )
+        if recomputed.get("model_seconds") is not None:
+            done += f" in {_sec(recomputed['model_seconds'])} s"
+            if recomputed.get("model_seconds_full") is not None:
+                done += f", against {_sec(recomputed['model_seconds_full'])} s in the full run"
+        done += "; every other link kept its verdict."
     return [
         f"Identity reach: the records observed since {reach['since']} hold "
         f"{_int(reach['touched_identifiers'])} identifiers in {_int(reach['touched_groups'])} "
@@ -144,8 +158,7 @@ def identity_reach_lines(reach: dict) -> list[str]:
         f"{_int(reach['identifiers_reached'])} of {_int(reach['identifiers'])} identifiers "
         f"({100 * reach['identifier_share']:.1f}%) and {_int(reach['links_reached'])} of "
         f"{_int(reach['links'])} links ({100 * reach['link_share']:.1f}%): what an identity "
-        "stage recomputing only the groups a day touches would recompute. This run's identity "
-        "stage recomputes them all.",
+        f"stage recomputing only the groups a day touches recomputes. {done}",
     ]
 
 

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -305,7 +306,33 @@ def model_seconds(work: Path, run_id: str, models: tuple[str, ...]) -> float | N
     )
 
 
-def incremental_run(landing: Path, work: Path, as_of: str, full: dict, seed: int) -> dict:
+LIMITED = "int_identifier_links_limited"
+
+
+def identity_recomputed(work: Path, run_id: str) -> dict | None:
+    """How many identifiers' links the job's first dbt step computed again, as the post-hook of
+    int_identifier_links_limited logged it (macros/identity_incremental.sql); None when the
+    step computed every link (no such line) or left no log."""
+    logs = sorted((work / "dbt-target").glob(f"{DBT_STEPS[0]}-{run_id[:7]}-*/dbt.log"))
+    if not logs:
+        return None
+    found = re.findall(
+        rf"{LIMITED}: recomputed the links of (\d+) of (\d+) identifiers",
+        logs[-1].read_text(errors="replace"),
+    )
+    if not found:
+        return None
+    done, total = (int(n) for n in found[-1])
+    return {
+        "identifiers_recomputed": done,
+        "identifiers": total,
+        "identifier_share": round(done / total, 4) if total else None,
+    }
+
+
+def incremental_run(
+    landing: Path, work: Path, as_of: str, full: dict, seed: int, full_run_id: str | None = None
+) -> dict:
     """After the full run: one more day of data (newday), the job again, timed the same way."""
     day, next_as_of = newday.next_day(as_of)
     landing_next = work / "landing-next"
@@ -320,6 +347,11 @@ def incremental_run(landing: Path, work: Path, as_of: str, full: dict, seed: int
         reach = baselines.identity_reach(
             con, str(work / "warehouse" / "build.duckdb"), day.isoformat()
         )
+    recomputed = identity_recomputed(work, report["run_id"])
+    if recomputed is not None:
+        recomputed["model_seconds"] = model_seconds(work, report["run_id"], (LIMITED,))
+        if full_run_id is not None:
+            recomputed["model_seconds_full"] = model_seconds(work, full_run_id, (LIMITED,))
     return {
         "day": day.isoformat(),
         "as_of": next_as_of,
@@ -327,6 +359,7 @@ def incremental_run(landing: Path, work: Path, as_of: str, full: dict, seed: int
         **measured,
         "share_of_full": round(measured["wall_seconds"] / full["wall_seconds"], 4),
         "identity_reach": reach,
+        "identity_recomputed": recomputed,
     }
 
 
@@ -404,7 +437,9 @@ def main(argv: list[str] | None = None) -> dict:
         result["chains"] = chains.compare(work, args.as_of)
         write_results(results, label, result)
     if args.incremental:
-        result["incremental"] = incremental_run(landing, work, args.as_of, measured, DEFAULT_SEED)
+        result["incremental"] = incremental_run(
+            landing, work, args.as_of, measured, DEFAULT_SEED, report["run_id"]
+        )
         write_results(results, label, result)
     print(markdown(result), flush=True)
     return result

@@ -14,6 +14,7 @@ import duckdb
 
 from bench import chains, newday
 from bench.report import markdown
+from bench.run import identity_recomputed
 from klant.ingest.loader import load_source
 from klant.ingest.sources import COMMERCE, WEB
 from klant.settings import REPO_ROOT
@@ -175,9 +176,22 @@ def test_report_shows_chains_and_the_incremental_run() -> None:
                 "links": 2000,
                 "link_share": 0.25,
             },
+            "identity_recomputed": {
+                "identifiers_recomputed": 120,
+                "identifiers": 1000,
+                "identifier_share": 0.12,
+                "model_seconds": 2.5,
+                "model_seconds_full": 10.0,
+            },
         },
     }
     text = markdown(result)
+    assert (
+        "computed the links of 120 of 1,000 identifiers again (12.0%) in 2.5 s, "
+        "against 10.0 s in the full run" in text
+    )
+    result["incremental"]["identity_recomputed"] = None
+    assert "recomputed every link" in markdown(result)
     assert "hold 40 identifiers in 30 groups" in text
     assert "200 of 1,000 identifiers (20.0%) and 500 of 2,000 links (25.0%)" in text
     assert "| **ratio** | **1.30x** | |" in text
@@ -191,3 +205,22 @@ def test_next_day() -> None:
     day, as_of = newday.next_day("2026-11-29 00:00:00")
     assert day == date(2026, 11, 29)
     assert datetime.fromisoformat(as_of) - datetime(2026, 11, 29) == timedelta(days=1)
+
+
+def test_identity_recomputed_reads_the_post_hook_line(tmp_path: Path) -> None:
+    run_id = "abcdef0123456789"
+    step = tmp_path / "dbt-target" / f"klant_dbt-{run_id[:7]}-0001"
+    step.mkdir(parents=True)
+    log = step / "dbt.log"
+    log.write_text("12:00:01  Running with dbt=1.11\n")
+    assert identity_recomputed(tmp_path, run_id) is None  # every link computed: no line
+    log.write_text(
+        "12:00:05  int_web_sessions: recomputed 7 of 9 persons\n"
+        "12:00:06  int_identifier_links_limited: recomputed the links of 3 of 12 identifiers\n"
+    )
+    assert identity_recomputed(tmp_path, run_id) == {
+        "identifiers_recomputed": 3,
+        "identifiers": 12,
+        "identifier_share": 0.25,
+    }
+    assert identity_recomputed(tmp_path, "fedcba9876543210") is None  # another run's step

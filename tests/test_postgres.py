@@ -4,6 +4,7 @@ published tables. One build serves every test in this module."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -324,7 +325,7 @@ def test_profile_ranking_is_incremental_by_person_on_postgres(
 ):
     """The person-incremental ranking's PostgreSQL path (MD5 fingerprints): a rerun ranks no
     one again; after two persons' candidates changed, it ranks those two again, with the rows a
-    full rebuild gives. Last in the module: it changes the build."""
+    full rebuild gives. It changes the build: the tests that compare it come first."""
     ranked = "intermediate.int_profile_values_ranked"
     as_transformer = {
         "KLANT_PG_DATABASE": postgres_build.database,
@@ -368,4 +369,66 @@ def test_profile_ranking_is_incremental_by_person_on_postgres(
     finally:
         with postgres_build.connect() as pg, pg.cursor() as cur:
             cur.execute("drop table public.ranked_incremental")
+            pg.commit()
+
+
+def test_the_identity_rules_are_incremental_by_link_group_on_postgres(
+    postgres_build: PostgresBuild, tmp_path: Path
+):
+    """int_identifier_links_limited's PostgreSQL path (macros/identity_incremental.sql): a rerun
+    computes no link again; after one link is gone, it computes only that link's link group
+    again, with the rows a full rebuild gives. It changes the build, as the test above does."""
+    limited = "intermediate.int_identifier_links_limited"
+    as_transformer = {
+        "KLANT_PG_DATABASE": postgres_build.database,
+        "KLANT_PG_USER": postgres_build.users["transformer"],
+        "KLANT_PG_PASSWORD": postgres_build.password,
+    }
+
+    def run_limited(*extra: str) -> str:
+        args = ["run", "--target", "postgres", "--select", "int_identifier_links_limited", *extra]
+        done = dbt(args, as_transformer, tmp_path / "target")
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        return done.stdout
+
+    def recomputed(output: str) -> tuple[int, int]:
+        found = re.findall(
+            r"int_identifier_links_limited: recomputed the links of (\d+) of (\d+) identifiers",
+            output,
+        )
+        assert len(found) == 1, output[-3000:]
+        return int(found[0][0]), int(found[0][1])
+
+    done, total = recomputed(run_limited())
+    assert done == 0 and total > 1000
+    with postgres_build.connect() as pg, pg.cursor() as cur:
+        # a link between two identifiers of a link group of three or more
+        cur.execute(
+            f"select l.identifier_id_a, l.identifier_id_b, l.link_group from {limited} as l "
+            f"where not l.is_self_link and l.link_group in (select link_group from {limited} "
+            "where is_self_link group by link_group having count(*) >= 3) "
+            "order by l.link_group, l.identifier_id_a, l.identifier_id_b limit 1"
+        )
+        a, b, group = cur.fetchone()
+        cur.execute(
+            f"select count(*) from {limited} where is_self_link and link_group = %s", [group]
+        )
+        members = cur.fetchone()[0]
+        cur.execute(
+            "delete from intermediate.int_identifiers_linked "
+            "where identifier_id_a = %s and identifier_id_b = %s",
+            [a, b],
+        )
+        pg.commit()
+    assert recomputed(run_limited()) == (members, total)
+    with postgres_build.connect() as pg, pg.cursor() as cur:
+        cur.execute(f"create table public.limited_incremental as select * from {limited}")
+        pg.commit()
+    try:
+        run_limited("--full-refresh")
+        with postgres_build.connect() as pg, pg.cursor() as cur:
+            assert rows_only_in_each(cur, limited, "public.limited_incremental") == (0, 0)
+    finally:
+        with postgres_build.connect() as pg, pg.cursor() as cur:
+            cur.execute("drop table public.limited_incremental")
             pg.commit()

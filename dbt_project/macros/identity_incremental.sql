@@ -14,9 +14,11 @@
     pre_hook identity_incremental_prepare() (deletes the scope's rows, or every row when the
     state cannot be trusted) and post_hook identity_incremental_remember() (keeps the version).
     Every link is recomputed when the identity rules, the model's code or the macros that
-    decide (connected_components_*) changed, when the table lacks a column this needs, or with
-    `dbt build --full-refresh`. The scope is computed while the model's SQL is written, as the
-    macro's steps are; the pre-hook then runs just before the rows are appended.
+    decide (connected_components_*) changed, when the table lacks a column this needs, with
+    var klant__identity_incremental false, or with `dbt build --full-refresh`. The scope is
+    computed while the model's SQL is written, as the macro's steps are; the pre-hook then runs
+    just before the rows are appended. The post-hook logs how many identifiers' links the run
+    computed again.
 -#}
 
 {% macro identity_incremental_relation(suffix) -%}
@@ -50,6 +52,10 @@
     {%- set scope = klant.identity_incremental_relation('scope') -%}
     {%- set kept = klant.identity_incremental_relation('state') -%}
     {%- do run_query('drop table if exists ' ~ scope) -%}
+    {%- if not var('klant__identity_incremental') -%}
+        {%- do log(this.identifier ~ ": var klant__identity_incremental is false: every link recomputed", info=True) -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
     {%- for needed in ['identifier_id_a', 'identifier_id_b', 'link_group'] -%}
         {%- if needed not in columns -%}
