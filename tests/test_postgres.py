@@ -320,6 +320,19 @@ def test_klant_create_roles_is_a_logged_no_op_on_duckdb(tmp_path: Path):
     assert "duckdb has no roles or grants; nothing to do" in done.stdout
 
 
+def run_as_transformer(build: PostgresBuild, model: str, tmp_path: Path, *extra: str) -> str:
+    """`dbt run` of one model on the PostgreSQL build as the transformer login; its output."""
+    as_transformer = {
+        "KLANT_PG_DATABASE": build.database,
+        "KLANT_PG_USER": build.users["transformer"],
+        "KLANT_PG_PASSWORD": build.password,
+    }
+    args = ["run", "--target", "postgres", "--select", model, *extra]
+    done = dbt(args, as_transformer, tmp_path / "target")
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return done.stdout
+
+
 def test_profile_ranking_is_incremental_by_person_on_postgres(
     postgres_build: PostgresBuild, tmp_path: Path
 ):
@@ -327,17 +340,9 @@ def test_profile_ranking_is_incremental_by_person_on_postgres(
     one again; after two persons' candidates changed, it ranks those two again, with the rows a
     full rebuild gives. It changes the build: the tests that compare it come first."""
     ranked = "intermediate.int_profile_values_ranked"
-    as_transformer = {
-        "KLANT_PG_DATABASE": postgres_build.database,
-        "KLANT_PG_USER": postgres_build.users["transformer"],
-        "KLANT_PG_PASSWORD": postgres_build.password,
-    }
 
     def run_ranked(*extra: str) -> str:
-        args = ["run", "--target", "postgres", "--select", "int_profile_values_ranked", *extra]
-        done = dbt(args, as_transformer, tmp_path / "target")
-        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-        return done.stdout
+        return run_as_transformer(postgres_build, "int_profile_values_ranked", tmp_path, *extra)
 
     def recomputed(output: str) -> tuple[int, int]:
         return recomputed_persons(output, "int_profile_values_ranked")
@@ -379,17 +384,9 @@ def test_the_identity_rules_are_incremental_by_link_group_on_postgres(
     computes no link again; after one link is gone, it computes only that link's link group
     again, with the rows a full rebuild gives. It changes the build, as the test above does."""
     limited = "intermediate.int_identifier_links_limited"
-    as_transformer = {
-        "KLANT_PG_DATABASE": postgres_build.database,
-        "KLANT_PG_USER": postgres_build.users["transformer"],
-        "KLANT_PG_PASSWORD": postgres_build.password,
-    }
 
     def run_limited(*extra: str) -> str:
-        args = ["run", "--target", "postgres", "--select", "int_identifier_links_limited", *extra]
-        done = dbt(args, as_transformer, tmp_path / "target")
-        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-        return done.stdout
+        return run_as_transformer(postgres_build, "int_identifier_links_limited", tmp_path, *extra)
 
     def recomputed(output: str) -> tuple[int, int]:
         found = re.findall(

@@ -73,28 +73,27 @@
         {%- do log(this.identifier ~ ": the rules or the code changed: every link recomputed", info=True) -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set sql -%}
-        with
-
-        current_links as (
-            select
+    {#- what a link's row in int_identifiers_linked and in this table have alike #}
+    {%- set compared -%}
                 identifier_id_a,
                 identifier_id_b,
                 record_count,
                 first_observed_at,
                 last_observed_at,
                 case when is_self_link then identifier_key_a end as self_key
+    {%- endset -%}
+    {%- set sql -%}
+        with
+
+        current_links as (
+            select
+                {{ compared }}
             from {{ ref('int_identifiers_linked') }}
         ),
 
         kept_links as (
             select
-                identifier_id_a,
-                identifier_id_b,
-                record_count,
-                first_observed_at,
-                last_observed_at,
-                case when is_self_link then identifier_key_a end as self_key,
+                {{ compared }},
                 link_group
             from {{ this }}
         ),
