@@ -307,6 +307,8 @@ def model_seconds(work: Path, run_id: str, models: tuple[str, ...]) -> float | N
 
 
 LIMITED = "int_identifier_links_limited"
+# the line macros/identity_incremental.sql logs after a run that computed only some link groups
+RECOMPUTED_LINKS = re.compile(rf"{LIMITED}: recomputed the links of (\d+) of (\d+) identifiers")
 
 
 def identity_recomputed(work: Path, run_id: str) -> dict | None:
@@ -316,10 +318,7 @@ def identity_recomputed(work: Path, run_id: str) -> dict | None:
     logs = sorted((work / "dbt-target").glob(f"{DBT_STEPS[0]}-{run_id[:7]}-*/dbt.log"))
     if not logs:
         return None
-    found = re.findall(
-        rf"{LIMITED}: recomputed the links of (\d+) of (\d+) identifiers",
-        logs[-1].read_text(errors="replace"),
-    )
+    found = RECOMPUTED_LINKS.findall(logs[-1].read_text(errors="replace"))
     if not found:
         return None
     done, total = (int(n) for n in found[-1])

@@ -82,6 +82,17 @@ def recomputed_persons(output: str, model: str) -> tuple[int, int]:
     return int(found[0][0]), int(found[0][1])
 
 
+def recomputed_identifiers(output: str) -> tuple[int, int] | None:
+    """(identifiers whose links were computed again, identifiers in the table) as
+    int_identifier_links_limited's post-hook logged them in dbt's output
+    (macros/identity_incremental.sql); None when the run computed every link (no such line)."""
+    from bench.run import RECOMPUTED_LINKS
+
+    found = RECOMPUTED_LINKS.findall(output)
+    assert len(found) <= 1, output[-3000:]
+    return (int(found[0][0]), int(found[0][1])) if found else None
+
+
 def rows_only_in_each(cur, first: str, second: str) -> tuple[int, int]:
     """(rows of `first` not in `second`, rows of `second` not in `first`), duplicates counted
     (EXCEPT ALL both ways): (0, 0) when the two relations hold the same rows. `cur`: a DuckDB

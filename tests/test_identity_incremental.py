@@ -8,7 +8,6 @@ and the identity rules are edited; after each, the incremental run is compared r
 (EXCEPT ALL both ways) with `dbt run --full-refresh` on a copy, and the identifiers it
 recomputed are counted against the link groups scipy finds over the links before the change."""
 
-import re
 import shutil
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from bench.dbt_cli import dbt_on
 from klant.settings import Settings
-from tests.conftest import clone_build, rows_only_in_each
+from tests.conftest import clone_build, recomputed_identifiers, rows_only_in_each
 
 pytestmark = pytest.mark.slow
 
@@ -32,14 +31,6 @@ LINKED = "intermediate.int_identifiers_linked"
 def run_model(build_db: Path, target: Path, *, full_refresh: bool = False) -> str:
     args = ["run", "--select", MODEL, *(["--full-refresh"] if full_refresh else [])]
     return dbt_on(args, build_db, target)
-
-
-def recomputed(output: str) -> tuple[int, int] | None:
-    """(identifiers whose links were computed again, identifiers in the table) as the post-hook
-    logged them; None when the run computed every link without a scope."""
-    found = re.findall(rf"{MODEL}: recomputed the links of (\d+) of (\d+) identifiers", output)
-    assert len(found) <= 1, output[-3000:]
-    return (int(found[0][0]), int(found[0][1])) if found else None
 
 
 def assert_equals_full_rebuild(build_db: Path, tmp_path: Path, step: str) -> None:
@@ -93,7 +84,7 @@ def test_an_unchanged_graph_recomputes_no_link(build: Path, tmp_path: Path):
     con = duckdb.connect(str(build), read_only=True)
     identifiers = con.execute(f"select count(*) from {LIMITED} where is_self_link").fetchone()[0]
     con.close()
-    assert recomputed(run_model(build, tmp_path / "target")) == (0, identifiers)
+    assert recomputed_identifiers(run_model(build, tmp_path / "target")) == (0, identifiers)
     assert_equals_full_rebuild(build, tmp_path, "unchanged")
 
 
@@ -192,7 +183,8 @@ def test_changed_links_recompute_only_their_link_groups(build: Path, tmp_path: P
     touched = {before[x] for x in changed_ends if x in before}
     expected = {x for x, group in before.items() if group in touched} | changed_ends
     assert len(expected) < identifiers / 20  # a small part of the graph
-    assert recomputed(run_model(build, tmp_path / "target")) == (len(expected), identifiers)
+    output = run_model(build, tmp_path / "target")
+    assert recomputed_identifiers(output) == (len(expected), identifiers)
     assert_equals_full_rebuild(build, tmp_path, "changed")
 
     con = duckdb.connect(str(build), read_only=True)
@@ -213,7 +205,7 @@ def test_changed_links_recompute_only_their_link_groups(build: Path, tmp_path: P
     assert merged == 1
 
     # and the next run has nothing left to do
-    assert recomputed(run_model(build, tmp_path / "target")) == (0, identifiers)
+    assert recomputed_identifiers(run_model(build, tmp_path / "target")) == (0, identifiers)
 
 
 def test_edited_identity_rules_recompute_every_link(build: Path, tmp_path: Path):
@@ -226,6 +218,6 @@ def test_edited_identity_rules_recompute_every_link(build: Path, tmp_path: Path)
     )
     con.close()
     output = run_model(build, tmp_path / "target")
-    assert recomputed(output) is None
+    assert recomputed_identifiers(output) is None
     assert "the rules or the code changed: every link recomputed" in output
     assert_equals_full_rebuild(build, tmp_path, "rules")

@@ -4,7 +4,6 @@ published tables. One build serves every test in this module."""
 
 import json
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -23,6 +22,7 @@ from klant.settings import DBT_PROJECT_DIR, Settings
 from tests.conftest import (
     copy_sample_exports,
     postgres_dsn,
+    recomputed_identifiers,
     recomputed_persons,
     rows_only_in_each,
 )
@@ -333,6 +333,23 @@ def run_as_transformer(build: PostgresBuild, model: str, tmp_path: Path, *extra:
     return done.stdout
 
 
+def differs_from_full_refresh(build: PostgresBuild, model: str, tmp_path: Path) -> tuple[int, int]:
+    """rows_only_in_each between an incremental model's table as it is and as `dbt run
+    --full-refresh` then leaves it (which it does: the build keeps the rebuilt table)."""
+    table, kept = f"intermediate.{model}", f"public.{model}__incremental"
+    with build.connect() as pg, pg.cursor() as cur:
+        cur.execute(f"create table {kept} as select * from {table}")
+        pg.commit()
+    try:
+        run_as_transformer(build, model, tmp_path, "--full-refresh")
+        with build.connect() as pg, pg.cursor() as cur:
+            return rows_only_in_each(cur, table, kept)
+    finally:
+        with build.connect() as pg, pg.cursor() as cur:
+            cur.execute(f"drop table {kept}")
+            pg.commit()
+
+
 def test_profile_ranking_is_incremental_by_person_on_postgres(
     postgres_build: PostgresBuild, tmp_path: Path
 ):
@@ -341,8 +358,8 @@ def test_profile_ranking_is_incremental_by_person_on_postgres(
     full rebuild gives. It changes the build: the tests that compare it come first."""
     ranked = "intermediate.int_profile_values_ranked"
 
-    def run_ranked(*extra: str) -> str:
-        return run_as_transformer(postgres_build, "int_profile_values_ranked", tmp_path, *extra)
+    def run_ranked() -> str:
+        return run_as_transformer(postgres_build, "int_profile_values_ranked", tmp_path)
 
     def recomputed(output: str) -> tuple[int, int]:
         return recomputed_persons(output, "int_profile_values_ranked")
@@ -362,19 +379,13 @@ def test_profile_ranking_is_incremental_by_person_on_postgres(
         )
         pg.commit()
     assert recomputed(run_ranked()) == (2, total - 1)
+    assert differs_from_full_refresh(postgres_build, "int_profile_values_ranked", tmp_path) == (
+        0,
+        0,
+    )
     with postgres_build.connect() as pg, pg.cursor() as cur:
-        cur.execute(f"create table public.ranked_incremental as select * from {ranked}")
-        pg.commit()
-    try:
-        run_ranked("--full-refresh")
-        with postgres_build.connect() as pg, pg.cursor() as cur:
-            assert rows_only_in_each(cur, ranked, "public.ranked_incremental") == (0, 0)
-            cur.execute(f"select count(*) from {ranked} where person_id = %s", [erased])
-            assert cur.fetchone()[0] == 0
-    finally:
-        with postgres_build.connect() as pg, pg.cursor() as cur:
-            cur.execute("drop table public.ranked_incremental")
-            pg.commit()
+        cur.execute(f"select count(*) from {ranked} where person_id = %s", [erased])
+        assert cur.fetchone()[0] == 0
 
 
 def test_the_identity_rules_are_incremental_by_link_group_on_postgres(
@@ -385,16 +396,13 @@ def test_the_identity_rules_are_incremental_by_link_group_on_postgres(
     again, with the rows a full rebuild gives. It changes the build, as the test above does."""
     limited = "intermediate.int_identifier_links_limited"
 
-    def run_limited(*extra: str) -> str:
-        return run_as_transformer(postgres_build, "int_identifier_links_limited", tmp_path, *extra)
+    def run_limited() -> str:
+        return run_as_transformer(postgres_build, "int_identifier_links_limited", tmp_path)
 
     def recomputed(output: str) -> tuple[int, int]:
-        found = re.findall(
-            r"int_identifier_links_limited: recomputed the links of (\d+) of (\d+) identifiers",
-            output,
-        )
-        assert len(found) == 1, output[-3000:]
-        return int(found[0][0]), int(found[0][1])
+        found = recomputed_identifiers(output)
+        assert found is not None, output[-3000:]
+        return found
 
     done, total = recomputed(run_limited())
     assert done == 0 and total > 1000
@@ -418,14 +426,7 @@ def test_the_identity_rules_are_incremental_by_link_group_on_postgres(
         )
         pg.commit()
     assert recomputed(run_limited()) == (members, total)
-    with postgres_build.connect() as pg, pg.cursor() as cur:
-        cur.execute(f"create table public.limited_incremental as select * from {limited}")
-        pg.commit()
-    try:
-        run_limited("--full-refresh")
-        with postgres_build.connect() as pg, pg.cursor() as cur:
-            assert rows_only_in_each(cur, limited, "public.limited_incremental") == (0, 0)
-    finally:
-        with postgres_build.connect() as pg, pg.cursor() as cur:
-            cur.execute("drop table public.limited_incremental")
-            pg.commit()
+    assert differs_from_full_refresh(postgres_build, "int_identifier_links_limited", tmp_path) == (
+        0,
+        0,
+    )

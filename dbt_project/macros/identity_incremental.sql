@@ -44,9 +44,9 @@
 {#- the nodes (identifier ids) whose links this run computes, as a relation with one column,
     node; none for every link (a full build, no trusted state, or no database loop) -#}
 {% macro identity_incremental_scope() -%}
-    {%- set loop_commands = ['run', 'build', 'retry'] -%}
-    {%- if not (execute and model.resource_type != 'unit_test' and flags.WHICH in loop_commands
-        and is_incremental()) -%}
+    {#- the loop runs (connected_components_state) before is_incremental(), which a unit test
+        cannot call #}
+    {%- if not (klant.connected_components_state().can_loop and is_incremental()) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set scope = klant.identity_incremental_relation('scope') -%}
