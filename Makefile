@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-klant
 SIZE ?= 100k
+TEST_WORKERS ?= 2
 
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
@@ -31,7 +32,7 @@ demo: install ## Load the sample exports, run the full Dagster job on DuckDB, pu
 	$(BIN)/klant demo
 
 test: install ## Run the test suite (PostgreSQL tests skip without a server unless KLANT_REQUIRE_POSTGRES=1)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: install ## ruff (lint + format check) on the Python code
 	$(BIN)/ruff check orchestration expectations tests

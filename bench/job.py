@@ -10,13 +10,10 @@ seconds, from Dagster's event log), its status and the numbers its materializati
 import argparse
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
 import dagster as dg
-
-from klant.settings import DBT_PROJECT_DIR
 
 _STEP_END = {"STEP_SUCCESS": "success", "STEP_FAILURE": "failure", "STEP_SKIPPED": "skipped"}
 
@@ -71,18 +68,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dbt-target", type=Path, help="dbt's target folder for this run")
     args = parser.parse_args(argv)
 
-    from klant.definitions import build_definitions
-
-    defs = build_definitions()  # parses the dbt project into its own target/ first
     if args.dbt_target:
-        # dagster-dbt puts each invocation's artifacts in <DBT_TARGET_PATH>/<op>-<run>-<uuid>/
+        # the parse, then each dbt command's artifacts (dagster-dbt: <op>-<run>-<uuid>/), here
         args.dbt_target.mkdir(parents=True, exist_ok=True)
         os.environ["DBT_TARGET_PATH"] = str(args.dbt_target.resolve())
-        # dagster-dbt hands the parse in DBT_TARGET_PATH to each dbt command, as it hands the
-        # project's own target/ parse in a normal run: without it every dbt command parses anew
-        parse = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-        if parse.exists():
-            shutil.copyfile(parse, args.dbt_target / "partial_parse.msgpack")
+
+    from klant.definitions import build_definitions
+
+    defs = build_definitions()  # parses the dbt project into dbt's target folder first
     instance = dg.DagsterInstance.ephemeral()
     started = time.time()
     result = defs.resolve_job_def("klant_full").execute_in_process(

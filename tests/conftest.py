@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,31 @@ import pytest
 from klant.settings import DBT_PROJECT_DIR, REPO_ROOT, SAMPLE_AS_OF, Settings
 
 SEEDS = REPO_ROOT / "seeds"
+
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs the tests in two worker processes (pytest-xdist); each keeps its own dbt
+    # parse and artifacts (klant.transform.dbt_target_dir). Set on import: test modules build
+    # the Dagster definitions, which parse the project, as they are collected. Relative to the
+    # dbt project, so a run on a copy of the project (tests/test_segments.py) uses the copy's.
+    os.environ.setdefault("DBT_TARGET_PATH", f"target/pytest-{worker}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, so that of the two workers `make test` runs (one file at a
+    time each) neither is left with a long file at the end: the PostgreSQL build, then the
+    files that run the whole pipeline (marked slow), then the rest. A file's tests stay
+    together and in order (its module fixtures are set up once)."""
+    files: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.path, []).append(item)
+
+    def weight(tests: list[pytest.Item]) -> int:
+        if any(test.get_closest_marker("postgres") for test in tests):
+            return 0
+        return 1 if any(test.get_closest_marker("slow") for test in tests) else 2
+
+    ordered = sorted(files.values(), key=weight)  # stable: the usual order within each group
+    items[:] = [item for tests in ordered for item in tests]
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -103,6 +129,31 @@ def rows_only_in_each(cur, first: str, second: str) -> tuple[int, int]:
         cur.execute(only.format(a, b))
         counts.append(cur.fetchone()[0])
     return counts[0], counts[1]
+
+
+def assert_same_rows_as_a_full_rebuild(
+    build_db: Path,
+    tmp_path: Path,
+    step: str,
+    rebuild: Callable[[Path, Path], object],
+    tables: list[str],
+) -> None:
+    """`tables` of an incrementally updated build hold the rows a full rebuild gives them:
+    `rebuild(copy, target)` runs the models with --full-refresh on a copy of the build file, with
+    its dbt target folder in `target`."""
+    import duckdb
+
+    full_db = tmp_path / f"full-{step}.duckdb"
+    shutil.copyfile(build_db, full_db)
+    rebuild(full_db, tmp_path / f"target-full-{step}")
+    con = duckdb.connect(str(build_db), read_only=True)
+    con.execute(f"attach '{full_db}' as full_build (read_only)")
+    try:
+        for table in tables:
+            assert rows_only_in_each(con, table, f"full_build.{table}") == (0, 0), (step, table)
+    finally:
+        con.close()
+    full_db.unlink()
 
 
 def postgres_dsn(dbname: str = "postgres") -> str:

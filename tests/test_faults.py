@@ -14,7 +14,7 @@ import pytest
 
 from klant.publish import current_build
 from klant.settings import REPO_ROOT, Settings
-from tests.conftest import copy_sample_exports
+from tests.conftest import clone_build
 
 pytestmark = pytest.mark.slow
 
@@ -73,10 +73,10 @@ def published_tables(settings: Settings) -> dict[str, list]:
         con.close()
 
 
-def test_a_run_killed_during_build_or_publication_leaves_the_last_build_live(settings: Settings):
-    copy_sample_exports(settings.landing_dir)
-    first = start_run(settings)
-    assert first.wait(timeout=300) == 0
+def test_a_run_killed_during_build_or_publication_leaves_the_last_build_live(
+    sample_build: Settings, tmp_path: Path
+):
+    settings = clone_build(sample_build, tmp_path / "clone")  # a first run, published
     live, clean = current_build(settings), published_tables(settings)
 
     # killed while it writes the build file (its write-ahead log exists only while it does)

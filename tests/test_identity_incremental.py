@@ -8,7 +8,6 @@ and the identity rules are edited; after each, the incremental run is compared r
 (EXCEPT ALL both ways) with `dbt run --full-refresh` on a copy, and the identifiers it
 recomputed are counted against the link groups scipy finds over the links before the change."""
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -19,7 +18,11 @@ from scipy.sparse.csgraph import connected_components
 
 from bench.dbt_cli import dbt_on
 from klant.settings import Settings
-from tests.conftest import clone_build, recomputed_identifiers, rows_only_in_each
+from tests.conftest import (
+    assert_same_rows_as_a_full_rebuild,
+    clone_build,
+    recomputed_identifiers,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,16 +37,13 @@ def run_model(build_db: Path, target: Path, *, full_refresh: bool = False) -> st
 
 
 def assert_equals_full_rebuild(build_db: Path, tmp_path: Path, step: str) -> None:
-    full_db = tmp_path / f"full-{step}.duckdb"
-    shutil.copyfile(build_db, full_db)
-    run_model(full_db, tmp_path / f"target-full-{step}", full_refresh=True)
-    con = duckdb.connect(str(build_db), read_only=True)
-    con.execute(f"attach '{full_db}' as full_build (read_only)")
-    try:
-        assert rows_only_in_each(con, LIMITED, f"full_build.{LIMITED}") == (0, 0), step
-    finally:
-        con.close()
-    full_db.unlink()
+    assert_same_rows_as_a_full_rebuild(
+        build_db,
+        tmp_path,
+        step,
+        lambda copy, target: run_model(copy, target, full_refresh=True),
+        [LIMITED],
+    )
 
 
 def link_groups(con: duckdb.DuckDBPyConnection, table: str) -> dict[int, int]:

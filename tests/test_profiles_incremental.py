@@ -7,7 +7,6 @@ after each, the incremental run is compared row for row (EXCEPT ALL both ways) w
 `dbt run --full-refresh` on a copy, and the persons it recomputed are exactly the ones touched."""
 
 import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -15,7 +14,11 @@ import pytest
 
 from bench.dbt_cli import dbt_on
 from klant.settings import SAMPLE_AS_OF, Settings
-from tests.conftest import clone_build, recomputed_persons, rows_only_in_each
+from tests.conftest import (
+    assert_same_rows_as_a_full_rebuild,
+    clone_build,
+    recomputed_persons,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -41,21 +44,16 @@ def recomputed(output: str, model: str = MODEL) -> tuple[int, int]:
 def assert_equals_full_rebuild(
     build_db: Path, tmp_path: Path, step: str, model: str = MODEL, **variables
 ) -> None:
-    """The incremental table has the rows a full rebuild on a copy of the build gives."""
-    full_db = tmp_path / f"full-{step}.duckdb"
-    shutil.copyfile(build_db, full_db)
-    run_model(full_db, tmp_path / f"target-full-{step}", model, full_refresh=True, **variables)
+    """The incremental table, and the entries it keeps for the next run, have the rows a full
+    rebuild on a copy of the build gives."""
     table = f"intermediate.{model}"
-    con = duckdb.connect(str(build_db), read_only=True)
-    con.execute(f"attach '{full_db}' as full_build (read_only)")
-    try:
-        assert rows_only_in_each(con, table, f"full_build.{table}") == (0, 0), step
-        # and the entries kept for the next run are the ones a full rebuild keeps
-        kept = f"{table}__persons"
-        assert rows_only_in_each(con, kept, f"full_build.{kept}") == (0, 0), step
-    finally:
-        con.close()
-    full_db.unlink()
+    assert_same_rows_as_a_full_rebuild(
+        build_db,
+        tmp_path,
+        step,
+        lambda copy, target: run_model(copy, target, model, full_refresh=True, **variables),
+        [table, f"{table}__persons"],
+    )
 
 
 def first_column(con: duckdb.DuckDBPyConnection, sql: str) -> list:

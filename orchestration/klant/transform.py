@@ -14,8 +14,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from klant.resources import KlantConfig
 from klant.settings import DBT_PROJECT_DIR, Settings, dbt_vars
 
-MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-PARSE_ARGUMENTS = DBT_PROJECT_DIR / "target" / "klant_parse_arguments.json"
+PARSE_ARGUMENTS = "klant_parse_arguments.json"  # beside the manifest: what it was parsed with
 _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -36,24 +35,34 @@ def parse_arguments() -> list[str]:
     return ["--target", target, "--vars", json.dumps(dbt_vars(), sort_keys=True)]
 
 
+def dbt_target_dir() -> Path:
+    """Where the parse lives and dbt commands write: DBT_TARGET_PATH when set (dagster-dbt then
+    puts each command's artifacts in a folder under it and hands it the parse from there, so
+    runs side by side, such as test workers, each keep their own), else the project's target/."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    return DBT_PROJECT_DIR / configured if configured else DBT_PROJECT_DIR / "target"
+
+
 def prepare_manifest() -> Path:
     """Parse the dbt project when its manifest is missing, older than any project file, or
     parsed with other vars or another target than the runs will use."""
     build_db = str(Settings.from_env().build_db)  # the profile is part of dbt's check too
     arguments = json.dumps([*parse_arguments(), build_db])
+    target = dbt_target_dir()
+    manifest, parsed_with = target / "manifest.json", target / PARSE_ARGUMENTS
     if (
-        MANIFEST.exists()
-        and MANIFEST.stat().st_mtime >= _newest_source_mtime()
-        and PARSE_ARGUMENTS.exists()
-        and PARSE_ARGUMENTS.read_text() == arguments
+        manifest.exists()
+        and manifest.stat().st_mtime >= _newest_source_mtime()
+        and parsed_with.exists()
+        and parsed_with.read_text() == arguments
     ):
-        return MANIFEST
+        return manifest
     dbt = Path(sys.executable).with_name("dbt")
     env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
-    env.pop("DBT_TARGET_PATH", None)  # the project's own target/, where runs look for the parse
     env["KLANT_BUILD_DB"] = build_db  # the build file a run from this environment uses
     done = subprocess.run(
-        [str(dbt), "parse", "--quiet", *parse_arguments()],
+        [str(dbt), "parse", "--quiet", *parse_arguments()]
+        + ["--target-path", str(target), "--log-path", str(target / "logs")],
         cwd=DBT_PROJECT_DIR,
         env=env,
         capture_output=True,
@@ -61,8 +70,8 @@ def prepare_manifest() -> Path:
     )
     if done.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{done.stdout}\n{done.stderr}")
-    PARSE_ARGUMENTS.write_text(arguments)
-    return MANIFEST
+    parsed_with.write_text(arguments)
+    return manifest
 
 
 def load_manifest() -> dict:
