@@ -1,5 +1,7 @@
 """The Dagster definitions: lineage from raw to publish, checks, schedule and sensor."""
 
+import json
+
 import dagster as dg
 import pytest
 
@@ -139,3 +141,28 @@ def test_every_published_table_has_a_suite_and_a_volume_check(graph):
             graph.get_check_spec(k) for k in graph.asset_check_keys if k.name == f"gx_{model}"
         )
         assert spec.blocking, model
+
+
+def test_the_dbt_parse_follows_dbt_target_path(settings: Settings, tmp_path, monkeypatch):
+    """Side-by-side runs (the test workers, the benchmark) each keep their own parse: with
+    DBT_TARGET_PATH set, the project is parsed there, where dagster-dbt looks for it, and the
+    project's own target/ is left alone."""
+    from klant.settings import DBT_PROJECT_DIR
+    from klant.transform import dbt_target_dir, prepare_manifest
+
+    own = DBT_PROJECT_DIR / "target" / "manifest.json"
+    own_before = own.stat().st_mtime_ns if own.exists() else None
+    folder = tmp_path / "dbt-target"
+    monkeypatch.setenv("DBT_TARGET_PATH", str(folder))
+    manifest = prepare_manifest()
+    assert manifest == folder / "manifest.json"
+    assert "model.klant.dim_profiles" in json.loads(manifest.read_text())["nodes"]
+    assert (folder / "partial_parse.msgpack").exists()  # what each dbt command starts from
+    parsed = manifest.stat().st_mtime_ns
+    assert prepare_manifest() == manifest and manifest.stat().st_mtime_ns == parsed  # kept
+    assert (own.stat().st_mtime_ns if own.exists() else None) == own_before
+
+    monkeypatch.setenv("DBT_TARGET_PATH", "target/elsewhere")  # relative: to the project
+    assert dbt_target_dir() == DBT_PROJECT_DIR / "target" / "elsewhere"
+    monkeypatch.delenv("DBT_TARGET_PATH")
+    assert dbt_target_dir() == DBT_PROJECT_DIR / "target"
