@@ -39,8 +39,7 @@ def dbt_target_dir() -> Path:
     """Where the parse lives and dbt commands write: DBT_TARGET_PATH when set (dagster-dbt then
     puts each command's artifacts in a folder under it and hands it the parse from there, so
     runs side by side, such as test workers, each keep their own), else the project's target/."""
-    configured = os.environ.get("DBT_TARGET_PATH")
-    return DBT_PROJECT_DIR / configured if configured else DBT_PROJECT_DIR / "target"
+    return DBT_PROJECT_DIR / (os.environ.get("DBT_TARGET_PATH") or "target")
 
 
 def prepare_manifest() -> Path:
