@@ -31,6 +31,42 @@ def stage_table(measured: dict) -> list[str]:
     ]
 
 
+def largest_lines(measured: dict) -> list[str]:
+    """The run's largest Dagster steps and dbt nodes, and the dbt tests' seconds per stage
+    (nothing for a result measured before the bench recorded them)."""
+    largest = measured.get("largest")
+    if not largest:
+        return []
+    wall = measured["wall_seconds"]
+    lines = [
+        "",
+        "The largest parts of this run (a Dagster step other than dbt's, or one dbt model, test "
+        "or seed; a dbt node's seconds are its own, as dbt timed it):",
+        "",
+        "| part | kind | stage | seconds | share |",
+        "|---|---|---|---:|---:|",
+    ]
+    for part in largest["parts"]:
+        share = f"{100 * part['seconds'] / wall:.1f}%" if wall else ""
+        lines.append(
+            f"| {part['name']} | {part['kind']} | {part['stage']} | {_sec(part['seconds'])} "
+            f"| {share} |"
+        )
+    tests = largest.get("dbt_tests") or {}
+    if tests:
+        count = sum(entry["tests"] for entry in tests.values())
+        seconds = sum(entry["seconds"] for entry in tests.values())
+        by_stage = ", ".join(
+            f"{stage} {_sec(entry['seconds'])} ({entry['tests']})" for stage, entry in tests.items()
+        )
+        lines += [
+            "",
+            f"dbt's {count} tests took {_sec(seconds)} s of the dbt stages' node seconds; by stage "
+            f"(seconds, tests): {by_stage}.",
+        ]
+    return lines
+
+
 def dbt_threads_note(threads: int | None) -> str:
     """How to read the dbt stages' seconds, by the number of threads dbt ran nodes on."""
     if threads == 1:
@@ -62,6 +98,7 @@ def markdown(result: dict) -> str:
         *stage_table(result),
         "",
         dbt_threads_note(result.get("dbt_threads")),
+        *largest_lines(result),
     ]
     base = result.get("baselines")
     if base:
@@ -128,6 +165,7 @@ def markdown(result: dict) -> str:
             f"{100 * incremental['share_of_full']:.1f}% of the full run's time.",
             "",
             *stage_table(incremental),
+            *largest_lines(incremental),
         ]
         reach = incremental.get("identity_reach")
         if reach:

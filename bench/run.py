@@ -31,6 +31,7 @@ from bench.stages import (
     DBT_STAGES,
     STAGES,
     dbt_thread_count,
+    largest_parts,
     node_stage,
     parse_size,
     size_label,
@@ -237,6 +238,7 @@ def measure(report: dict, samples: list[tuple[float, int]], work: Path) -> dict:
         "peak_rss_mb": round(max(rss for _, rss in samples) / MB) if samples else None,
         "step_count": len(steps),
         "failed_steps": [s["step_key"] for s in steps if s["status"] == "failure"],
+        "largest": largest_parts(steps, artifacts, DBT_STEPS),
     }
 
 

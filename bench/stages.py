@@ -162,3 +162,64 @@ def dbt_thread_count(run_results: Mapping[str, Any]) -> int:
     return len(
         {r["thread_id"] for r in run_results["results"] if r.get("thread_id") not in (None, "main")}
     )
+
+
+def node_name(unique_id: str) -> str:
+    """A dbt node's name as a reader knows it: 'model.klant.dim_profiles' -> 'dim_profiles'; a
+    test's without the hash dbt adds to long names ('unique_x.3f2a9c1b0d' -> 'unique_x')."""
+    kind, _, rest = unique_id.partition(".")
+    name = rest.partition(".")[2] or rest
+    if kind == "test":
+        head, _, tail = name.rpartition(".")
+        if head and re.fullmatch(r"[0-9a-f]{10}", tail):
+            name = head
+    return name
+
+
+def largest_parts(
+    steps: Iterable[Mapping[str, Any]],
+    dbt_artifacts: Iterable[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    dbt_steps: Iterable[str],
+    limit: int = 15,
+) -> dict[str, Any]:
+    """Where a run's time went, finer than its stages: the `limit` largest of its Dagster steps
+    (the dbt steps excepted) and its dbt nodes (models, tests, seeds, each on its own), with
+    their stage and seconds; and per stage, how many dbt tests ran and their summed seconds."""
+    dbt_steps = set(dbt_steps)
+    parts = [
+        {
+            "name": step["step_key"],
+            "kind": "step",
+            "stage": step_stage(step, dbt_steps),
+            "seconds": step["end"] - step["start"],
+        }
+        for step in steps
+        if step["step_key"] not in dbt_steps
+        and step["start"] is not None
+        and step["end"] is not None
+    ]
+    tests: dict[str, dict[str, Any]] = {}
+    for manifest, run_results in dbt_artifacts:
+        for result in run_results["results"]:
+            unique_id = result["unique_id"]
+            kind = unique_id.partition(".")[0]
+            if kind not in ("model", "test", "seed", "snapshot"):
+                continue  # run hooks: dbt's overhead
+            stage = node_stage(manifest, unique_id)
+            seconds = result.get("execution_time") or 0.0
+            parts.append(
+                {"name": node_name(unique_id), "kind": kind, "stage": stage, "seconds": seconds}
+            )
+            if kind == "test":
+                entry = tests.setdefault(stage, {"tests": 0, "seconds": 0.0})
+                entry["tests"] += 1
+                entry["seconds"] += seconds
+    parts.sort(key=lambda part: (-part["seconds"], part["name"]))
+    return {
+        "parts": [{**p, "seconds": round(p["seconds"], 3)} for p in parts[:limit]],
+        "dbt_tests": {
+            stage: {"tests": tests[stage]["tests"], "seconds": round(tests[stage]["seconds"], 3)}
+            for stage in [*STAGES, "other"]
+            if stage in tests
+        },
+    }

@@ -342,3 +342,55 @@ def test_identity_reach_counts_the_groups_of_all_links_that_the_new_records_touc
         "link_share": round(5 / 9, 4),
     }
     assert "3 of 6 identifiers (50.0%)" in identity_reach_lines(reach)[0]
+
+
+def test_node_name_drops_the_prefix_and_a_test_names_hash() -> None:
+    from bench.stages import node_name
+
+    assert node_name("model.klant.dim_profiles") == "dim_profiles"
+    assert node_name("seed.klant.identity_rules") == "identity_rules"
+    assert node_name("test.klant.unique_x_person_id.3f2a9c1b0d") == "unique_x_person_id"
+    # a short test name has no hash; a last part that is no hash stays
+    assert node_name("test.klant.not_null_dim_ids_person_id") == "not_null_dim_ids_person_id"
+    assert node_name("test.klant.assert_profiles.v2") == "assert_profiles.v2"
+
+
+def test_largest_parts_ranks_steps_and_dbt_nodes_and_sums_the_tests_by_stage() -> None:
+    from bench.report import largest_lines
+    from bench.stages import largest_parts
+
+    steps = [
+        {"step_key": "raw__web_events", "start": 0.0, "end": 30.0, "assets": {"raw/x": {}}},
+        {"step_key": "klant_dbt", "start": 30.0, "end": 90.0, "assets": {"staging/x": {}}},
+        {"step_key": "published", "start": 90.0, "end": 94.0, "assets": {"published": {}}},
+        {"step_key": "never_ran", "start": None, "end": None, "assets": {}},
+    ]
+    run_results = {
+        "results": [
+            {"unique_id": "model.k.stg_a", "execution_time": 12.0},
+            {"unique_id": "model.k.int_ids", "execution_time": 40.0},
+            {"unique_id": "test.k.not_null_dim_ids", "execution_time": 5.0},
+            {"unique_id": "test.k.assert_profiles", "execution_time": 3.0},
+            {"unique_id": "test.k.source_test", "execution_time": 1.0},
+            {"unique_id": "operation.k.k-on-run-start-0", "execution_time": 50.0},
+        ]
+    }
+    largest = largest_parts(steps, [(MANIFEST, run_results)], ["klant_dbt"], limit=4)
+    # the dbt step is not a part (its nodes are), nor a run hook, nor a step that never ran
+    assert [(p["name"], p["kind"], p["stage"], p["seconds"]) for p in largest["parts"]] == [
+        ("int_ids", "model", "identity", 40.0),
+        ("raw__web_events", "step", "ingest", 30.0),
+        ("stg_a", "model", "staging", 12.0),
+        ("not_null_dim_ids", "test", "identity", 5.0),
+    ]
+    assert largest["dbt_tests"] == {
+        "staging": {"tests": 1, "seconds": 1.0},
+        "identity": {"tests": 1, "seconds": 5.0},
+        "profiles": {"tests": 1, "seconds": 3.0},
+    }
+    lines = "\n".join(largest_lines({"wall_seconds": 100.0, "largest": largest}))
+    assert "| int_ids | model | identity | 40.0 | 40.0% |" in lines
+    assert "dbt's 3 tests took 9.0 s" in lines
+    assert "staging 1.0 (1), identity 5.0 (1), profiles 3.0 (1)" in lines
+    # a result measured before the bench recorded its parts renders without them
+    assert largest_lines({"wall_seconds": 100.0}) == []
