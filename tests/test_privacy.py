@@ -17,8 +17,9 @@ import duckdb
 import pytest
 
 from klant.definitions import build_definitions
-from klant.ingest.loader import load_source
+from klant.ingest.loader import ensure_raw_schema, load_source
 from klant.ingest.sources import PRIVACY
+from klant.privacy import retention
 from klant.privacy.keys import keyed_hash, privacy_key, request_transform
 from klant.settings import SAMPLE_AS_OF, Settings
 from tests.conftest import clone_build
@@ -354,6 +355,55 @@ def _visitors_last_seen(landing: Path) -> dict[str, datetime]:
             at = at.astimezone(UTC).replace(tzinfo=None)
             last[cookie] = max(at, last.get(cookie, at))
     return {cookie: at for cookie, at in last.items() if cookie not in identified}
+
+
+def test_expired_visitors_are_the_unseen_cookies_that_never_identified(sample_build: Settings):
+    """retention.expired_visitors against the exports read with json: the cookies whose last
+    event is before the cut-off and none of whose events carries a user id, e-mail or phone.
+    The sample build's own run already deleted the events of those unseen for 90 days at its
+    end; a run 30 days later expires the ones last seen in the 30 days before the cut-off."""
+    later = datetime.fromisoformat(SAMPLE_AS_OF) + timedelta(days=30)
+    cutoff = later - timedelta(days=90)
+    visitors = _visitors_last_seen(sample_build.landing_dir)
+    want = {c for c, seen in visitors.items() if cutoff - timedelta(days=30) <= seen < cutoff}
+    with duckdb.connect(str(sample_build.build_db), read_only=True) as con:
+        expiry = retention.expired_visitors(con, later)
+        # the cookies it reads the JSON of are a scratch table of this connection only
+        assert not con.execute(
+            "select * from duckdb_tables() where table_name = 'klant_unseen_cookies'"
+        ).fetchall()
+    assert expiry.visitor_cutoff == cutoff
+    assert expiry.anonymous_ids == sorted(want)
+    assert len(want) > 10
+
+
+def test_a_cookie_with_an_email_or_phone_in_its_events_json_never_expires() -> None:
+    """The JSON of traits and properties is read for the unseen cookies' events only: an e-mail
+    or phone there still makes the cookie a person's; a blank value or text that is no JSON
+    does not; a user id does, and so does one recent event."""
+    con = duckdb.connect()
+    ensure_raw_schema(con)
+    old, recent = "2026-01-10T10:00:00Z", "2026-11-20T10:00:00Z"
+    events = [  # anonymous id, time, user id, traits, properties
+        ("plain", old, None, None, '{"path": "/"}'),
+        (" plain ", old, None, '{"firstName": "Ann"}', None),
+        ("trait-email", old, None, '{"email": "ann@example.com"}', None),
+        ("trait-phone", old, None, None, None),
+        ("trait-phone", old, None, '{"phone": "+31612345678"}', None),
+        ("property-email", old, None, None, '{"email": "bo@example.com"}'),
+        ("blank-email", old, None, '{"email": "  "}', '{"email": ""}'),
+        ("not-json", old, None, 'email: "cy@example.com"', None),
+        ("user-id", old, "u-1", None, None),
+        ("recent", old, None, None, None),
+        ("recent", recent, None, None, None),
+    ]
+    con.executemany(
+        "insert into raw.web_events (anonymous_id, timestamp, user_id, traits, properties) "
+        "values (?, ?, ?, ?, ?)",
+        events,
+    )
+    expiry = retention.expired_visitors(con, datetime(2026, 11, 30))
+    assert expiry.anonymous_ids == ["blank-email", "not-json", "plain"]
 
 
 @pytest.fixture(scope="module")

@@ -58,11 +58,37 @@ create table if not exists raw.identifier_dictionary (
 )
 """
 
+
+def web_event_values_sql(where: str = "true") -> str:
+    """The raw web events (those the SQL condition `where` on raw.web_events keeps) with the
+    e-mails and phone their traits and properties hold: row_id (the rowid), anonymous_id
+    (trimmed), trait_email, trait_phone, property_email. RAW_IDENTIFIER_VALUES_SQL reads every
+    event; the retention reads only the events of the devices it may expire."""
+    return f"""
+    select
+        row_id,
+        anonymous_id,
+        json_extract_string(traits_json, '$.email') as trait_email,
+        json_extract_string(traits_json, '$.phone') as trait_phone,
+        json_extract_string(properties_json, '$.email') as property_email
+    from (
+        -- text that is not JSON holds no identifier (and must not fail the whole update)
+        select
+            rowid as row_id,
+            trim(anonymous_id) as anonymous_id,
+            case when json_valid(traits) then traits end as traits_json,
+            case when json_valid(properties) then properties end as properties_json
+        from raw.web_events
+        where {where}
+    )
+    """
+
+
 # Every raw column that holds an e-mail or phone, one row per raw row and column, with its region
 # hint and where it sits (raw table, rowid: the privacy purge deletes by it). The region
 # expression must stay the one the staging models use: trimmed, lowercased alias match, '' when
 # none. It reads the temporary table klant_country_aliases (alias, country_code).
-RAW_IDENTIFIER_VALUES_SQL = """
+RAW_IDENTIFIER_VALUES_SQL = f"""
 with
 
 aliases as (
@@ -95,19 +121,7 @@ orders as (
 ),
 
 events as (
-    select
-        row_id,
-        json_extract_string(traits_json, '$.email') as trait_email,
-        json_extract_string(traits_json, '$.phone') as trait_phone,
-        json_extract_string(properties_json, '$.email') as property_email
-    from (
-        -- text that is not JSON holds no identifier (and must not fail the whole update)
-        select
-            rowid as row_id,
-            case when json_valid(traits) then traits end as traits_json,
-            case when json_valid(properties) then properties end as properties_json
-        from raw.web_events
-    )
+    {web_event_values_sql()}
 ),
 
 observed as (
