@@ -215,6 +215,45 @@ def test_json_lines_invalid_utf8_and_broken_json_are_quarantined(settings: Setti
     ]
 
 
+def test_web_events_store_their_json_objects_with_zstd_and_short_columns_their_own_way(
+    settings: Settings,
+):
+    lines = [
+        json.dumps(
+            {
+                "type": "track",
+                "messageId": f"m-{i}",
+                "anonymousId": f"a-{i % 50}",
+                "timestamp": "2026-03-01T10:00:00.000Z",
+                "properties": {"sku": f"GH-{i % 97:04d}", "price": i % 40},
+                "context": {"page": {"path": f"/products/{i % 300}"}, "locale": "nl-NL"},
+            }
+        )
+        for i in range(3000)
+    ]
+    path = settings.landing_dir / "web" / "events.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n")
+    settings.warehouse_dir.mkdir()
+    con = duckdb.connect(str(settings.warehouse_dir / "t.duckdb"))  # a file: it compresses
+    [result] = load_source(con, WEB, settings.landing_dir)
+    assert result.rows_loaded == 3000
+    con.execute("checkpoint")
+    compression = dict(
+        con.execute(
+            "select column_name, string_agg(distinct compression, ',') "
+            "from pragma_storage_info('raw.web_events') where segment_type = 'VARCHAR' "
+            "group by column_name"
+        ).fetchall()
+    )
+    assert compression["context"] == compression["properties"] == "ZSTD"
+    assert "ZSTD" not in compression["type"] and "ZSTD" not in compression["anonymous_id"]
+    assert con.execute(
+        "select count(*), count(distinct context) from raw.web_events "
+        "where json_extract_string(properties, '$.sku') like 'GH-%'"
+    ).fetchone() == (3000, 300)
+
+
 def test_sql_in_a_file_name_is_only_data(settings: Settings):
     name = "x'; drop table raw.crm_contacts;--.csv"
     write_csv(settings.landing_dir / "crm" / name, HUBSPOT_HEADER, [contact(1)])

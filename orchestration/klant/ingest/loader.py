@@ -133,8 +133,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
-    for spec in SOURCES:
-        cols = ", ".join(f'"{c}" varchar' for c in (*spec.columns, *spec.derived_columns))
+    for spec in SOURCES:  # a table made before zstd_columns keeps its columns' compression
+        cols = ", ".join(
+            f'"{c}" varchar' + (" using compression zstd" if c in spec.zstd_columns else "")
+            for c in (*spec.columns, *spec.derived_columns)
+        )
         con.execute(
             f"create table if not exists raw.{spec.table} ({cols}, _load_id varchar, "
             "_source_file varchar, _line_number bigint, _loaded_at timestamp)"
